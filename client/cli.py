@@ -1,0 +1,98 @@
+"""``weighbridge booth`` and ``weighbridge scale listen``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .config import SETTINGS, ConfigError, load_config
+
+
+def booth_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="weighbridge booth",
+        description="磅房操作台 / the booth operator console. Settings come from the "
+                    "command line, then WB_BOOTH_* environment variables, then the "
+                    "TOML file given by --config, then defaults.",
+        epilog="F5 保存 / save · Enter 查看回皮/过重 / preview · Esc 清除 / clear")
+    parser.add_argument("--config", type=Path, help="booth config file (TOML)")
+    for s in SETTINGS:
+        flag = "--" + s.name.replace("_", "-")
+        unit = f" [{s.unit}]" if s.unit else ""
+        parser.add_argument(flag, dest=s.name, default=None,
+                            help=f"{s.help}{unit} (default: {s.default!r})")
+    args = parser.parse_args(argv)
+    overrides = {s.name: getattr(args, s.name) for s in SETTINGS}
+    try:
+        cfg = load_config(args.config, overrides)
+    except ConfigError as err:
+        print(f"配置错误 / config error: {err}", file=sys.stderr)
+        return 2
+
+    from .console.app import run_booth
+
+    return run_booth(cfg)
+
+
+def listen_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="weighbridge scale listen",
+        description="显示仪表实时读数 / print live readings from an indicator, one "
+                    "JSON line per frame, until Ctrl-C.")
+    parser.add_argument("--port", required=True,
+                        help="serial device or pyserial URL (/dev/ttyUSB0, COM3, "
+                             "spy:///dev/ttyUSB0)")
+    parser.add_argument("--baud", type=int, default=9600)
+    parser.add_argument("--protocol", default="yaohua_tf0",
+                        help="protocol label, or 'auto' to detect it first")
+    parser.add_argument("--unit", default=None)
+    parser.add_argument("--seconds", type=float, default=0,
+                        help="stop after this long (0 = until Ctrl-C)")
+    args = parser.parse_args(argv)
+
+    from .devices.scale import ScaleReader, ScaleSettings
+
+    protocol = args.protocol
+    if protocol == "auto":
+        protocol = _detect_on_port(args.port, args.baud, args.unit)
+        if protocol is None:
+            print("未能识别仪表协议 / no protocol decoded consistently", file=sys.stderr)
+            return 1
+        print(json.dumps({"detected": protocol}), flush=True)
+
+    done = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+
+    def show(t: float, reading: object) -> None:
+        print(json.dumps(reading.as_json(), ensure_ascii=False), flush=True)  # type: ignore[attr-defined]
+
+    def status(st: object, msg: str) -> None:
+        print(json.dumps({"status": str(st), "message": msg}, ensure_ascii=False),
+              flush=True)
+
+    settings = ScaleSettings(url=args.port, protocol=protocol, unit=args.unit,
+                             baudrate=args.baud)
+    with ScaleReader(settings, on_reading=show, on_status=status):
+        done.wait(args.seconds or None)
+    return 0
+
+
+def _detect_on_port(port: str, baud: int, unit: str | None) -> str | None:
+    import serial
+
+    from common.protocols.detect import detect_protocol
+
+    with serial.serial_for_url(port, baudrate=baud, timeout=0.1) as ser:
+        ser.reset_input_buffer()
+        data = b""
+        deadline = 30
+        while len(data) < 400 and deadline:
+            data += ser.read(200)
+            deadline -= 1
+    found = detect_protocol(data, unit=unit)
+    return found[0] if found else None
