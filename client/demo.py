@@ -170,9 +170,6 @@ class Demo:
         self.shots: dict[int, set[str]] = {1: set(), 2: set()}
 
     def run(self) -> int:
-        from PySide6.QtCore import Qt
-        from PySide6.QtTest import QTest
-
         from .booth import Booth
         from .config import load_config
         from .console.app import make_app, open_console
@@ -184,7 +181,6 @@ class Demo:
         print(f"中心服务器 / server: {server.url}", flush=True)
 
         app = make_app()
-        self._qtest, self._key_f5 = QTest, Qt.Key.Key_F5
         sims: dict[int, IndicatorSimulator] = {}
         booths: dict[int, Booth] = {}
         try:
@@ -195,8 +191,10 @@ class Demo:
                                               server.url, sims[station].port_name)
                 booths[station] = Booth(load_config(cfg_path))
             self.windows = {}
+            scales = []
             for station, booth in booths.items():
                 window, scale = open_console(booth)
+                scales.append(scale)
                 window.move(40 + (2 - station) * 660, 40)
                 window.show()
                 booth.start_sync()
@@ -204,8 +202,15 @@ class Demo:
             self.app, self.sims, self.booths, self.server = app, sims, booths, server
             return self._drive()
         finally:
+            for scale in locals().get("scales", []):
+                scale.stop()
+            # Delete the windows while Qt is still whole: left to the interpreter's
+            # final garbage collection, PySide6 6.12 aborts (none_dealloc).
             for w in getattr(self, "windows", {}).values():
                 w.close()
+                w.deleteLater()
+            self.windows = {}
+            app.processEvents()
             for b in booths.values():
                 b.close()
             for sim in sims.values():
@@ -252,7 +257,9 @@ class Demo:
             i += 1
 
     def _weigh(self, station: int, plate: str, kg: int) -> object:
-        from .console.keyboard import type_text
+        from PySide6.QtCore import Qt
+
+        from .console.keyboard import press, type_text
         from .workflow import Phase
 
         window, sim, booth = self.windows[station], self.sims[station], self.booths[station]
@@ -266,10 +273,15 @@ class Demo:
         refusals: list[str] = []
         window.outcome_ready.connect(outcomes.append)
         window.save_refused.connect(refusals.append)
+        # The operator sits at this booth: its window has the keyboard.
+        window.activateWindow()
+        self._wait(window.isActiveWindow, 5, f"{station}号磅窗口无法获得键盘焦点")
         window.plate_edit.setFocus()
         window.plate_edit.clear()
         type_text(window.plate_edit, plate)
-        self._qtest.keyClick(window.plate_edit, self._key_f5)
+        press(window.plate_edit, Qt.Key.Key_Return)
+        self._pump(0.3)
+        press(window.plate_edit, Qt.Key.Key_F5)
         self._wait(lambda: bool(outcomes or refusals), 30, f"{station}号磅保存超时")
         window.outcome_ready.disconnect(outcomes.append)
         window.save_refused.disconnect(refusals.append)
@@ -305,7 +317,8 @@ class Demo:
         for row in self.summary:
             token = str(row["verify_url"]).rsplit("/v/", 1)[1]
             resp = httpx.get(f"{self.server.url}/api/v1/verify/{token}", timeout=5)
-            row["synced"] = resp.status_code == 200 and resp.json().get("state") == "genuine"
+            row["synced"] = (resp.status_code == 200
+                             and resp.json().get("verdict") == "genuine")
             row.pop("id")
         path = self.out / "summary.json"
         path.write_text(json.dumps(self.summary, ensure_ascii=False, indent=2),
@@ -326,10 +339,22 @@ class Demo:
         end = time.monotonic() + timeout_s
         while not ready():
             if time.monotonic() > end:
-                raise DemoError(f"{what}（等待 {timeout_s:.0f} 秒）")
+                self._failure_shots()
+                raise DemoError(f"{what}（等待 {timeout_s:.0f} 秒），"
+                                f"截图见 {self.out / 'screenshots'}")
             if not self._windows_open():
                 raise _WindowsClosed
             self._pump(0.05)
+
+    def _failure_shots(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        log.error("failure: active window %r, popup %r, focus %r",
+                  QApplication.activeWindow(), QApplication.activePopupWidget(),
+                  QApplication.focusWidget())
+        for station, window in getattr(self, "windows", {}).items():
+            window.grab().save(str(self.out / "screenshots"
+                                   / f"booth{station}-failure.png"))
 
     def _shot(self, station: int, stage: str) -> None:
         if stage in self.shots[station] and len(self.summary) > 0:

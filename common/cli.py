@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Per-request lines from the HTTP client and migration chatter drown the
+    # lines an engineer needs; they stay available at DEBUG.
+    for chatty in ("httpx", "alembic.runtime.plugins"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     command, rest = args[0], args[1:]
 
     if command == "server":

@@ -5,6 +5,7 @@ only."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
@@ -18,3 +19,10 @@ def type_text(widget: QWidget, text: str) -> None:
             event = QInputMethodEvent()
             event.setCommitString(ch)
             QApplication.sendEvent(widget, event)
+
+
+def press(widget: QWidget, key: Qt.Key) -> None:
+    """Press ``key`` the way a real keyboard delivers it: to an open popup (the
+    plate completion list) if there is one, else to ``widget``."""
+    target = QApplication.activePopupWidget() or widget
+    QTest.keyClick(target, key)

@@ -18,8 +18,8 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -45,6 +45,7 @@ from common.units import tonnes
 from ..booth import Booth
 from ..sync import SyncStatus
 from ..workflow import PHASE_TEXT, Outcome, Phase, WorkflowError
+from .trace_plot import TracePlot
 
 log = logging.getLogger(__name__)
 SITE_TZ = ZoneInfo("Asia/Shanghai")
@@ -171,17 +172,8 @@ class ConsoleWindow(QMainWindow):
         return box
 
     def _build_plot(self) -> QWidget:
-        import pyqtgraph as pg
-
-        pg.setConfigOptions(antialias=True, background="w", foreground="#333")
-        self.plot = pg.PlotWidget()
-        self.plot.setLabel("left", "重量", units="kg")
-        self.plot.setLabel("bottom", "时间", units="s")
-        self.plot.setMinimumHeight(160)
-        self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self._curve = self.plot.plot(pen=pg.mkPen("#1f77b4", width=2))
-        self._points: list[tuple[float, float]] = []
+        self.plot = TracePlot()
+        self._points: list[tuple[float, int]] = []
         return self.plot
 
     def _build_entry_panel(self) -> QWidget:
@@ -243,7 +235,19 @@ class ConsoleWindow(QMainWindow):
     def _bind_keys(self) -> None:
         QShortcut(QKeySequence(Qt.Key.Key_F5), self, activated=self.save)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.clear_entry)
+        # The completion list is a window of its own: while it is open the
+        # window's F5 shortcut would not fire, and an operator who types the
+        # whole plate and presses F5 would see nothing happen.
+        self._completer.popup().installEventFilter(self)
         self.plate_edit.setFocus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if (event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_F5):
+            self._completer.popup().hide()
+            self.save()
+            return True
+        return super().eventFilter(watched, event)
 
     # -- readings and status -------------------------------------------------
 
@@ -273,12 +277,9 @@ class ConsoleWindow(QMainWindow):
         st = self.booth.flow.on_tick(time.monotonic())
         if st.state is StabilityState.OFFLINE:
             self._show_state(st)
-        if self._points:
-            t0 = self._points[0][0]
-            xs = [p[0] - t0 for p in self._points]
-            self._curve.setData(xs, [p[1] for p in self._points])
-        else:
-            self._curve.setData([], [])
+        cfg = self.booth.cfg
+        self.plot.set_points(self._points, self.booth.flow.last.stable_kg,
+                             cfg.band_divisions * cfg.division_kg)
 
     def _show_state(self, st: Stability) -> None:
         word, colour = STATE_LOOK[st.state]

@@ -55,9 +55,18 @@ def make_decoder(label: str, unit: str | None = None, **options: Any) -> Decoder
         cls = DECODERS[label]
     except KeyError:
         known = ", ".join(sorted(DECODERS))
-        raise KeyError(f"unknown indicator protocol {label!r}; known: {known}") from None
+        raise KeyError(
+            f"unknown indicator protocol {label!r}; known: {known}"
+        ) from None
     return cls(unit=unit, **options)
 
 
-__all__ = ["DECODERS", "TRAFFIC", "Decoder", "Reading", "Rejected", "Result",
-           "make_decoder"]
+__all__ = [
+    "DECODERS",
+    "TRAFFIC",
+    "Decoder",
+    "Reading",
+    "Rejected",
+    "Result",
+    "make_decoder",
+]

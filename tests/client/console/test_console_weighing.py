@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from client.booth import Booth
 from client.config import load_config
 from client.console.app import make_app, open_console
-from client.console.keyboard import type_text
+from client.console.keyboard import press, type_text
 from client.console.window import ConsoleWindow
 from client.devices.indicator_sim import IndicatorSimulator
 from client.workflow import Outcome, Phase
@@ -57,9 +57,10 @@ def weigh(qtbot, window: ConsoleWindow, sim: IndicatorSimulator, plate: str,
     assert window.weight_label.text().replace(" ", "") == str(kg)
 
     type_text(window.plate_edit, plate)
-    qtbot.keyClick(window.plate_edit, Qt.Key.Key_Return)
+    press(window.plate_edit, Qt.Key.Key_Return)
+    assert window.plan_label.text()  # Enter shows what F5 will do
     with qtbot.waitSignal(window.outcome_ready, timeout=10000) as blocker:
-        qtbot.keyClick(window.plate_edit, Qt.Key.Key_F5)
+        press(window.plate_edit, Qt.Key.Key_F5)
     outcome = blocker.args[0]
 
     sim.drive_off()
