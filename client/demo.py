@@ -204,8 +204,8 @@ class Demo:
         finally:
             for scale in locals().get("scales", []):
                 scale.stop()
-            # Delete the windows while Qt is still whole: left to the interpreter's
-            # final garbage collection, PySide6 6.12 aborts (none_dealloc).
+            # Delete the windows while Qt is still whole, not in whatever order the
+            # interpreter's final garbage collection picks.
             for w in getattr(self, "windows", {}).values():
                 w.close()
                 w.deleteLater()

@@ -1,10 +1,8 @@
 """The live weight trace, drawn with QPainter.
 
-WORKAROUND: pyqtgraph was the first choice, but with PySide6 6.12 the demo
-aborted inside pyqtgraph's AxisItem paint ("none_dealloc: deallocating None",
-a reference-count bug between the two; see pyqtgraph issues #3357 and #3265 for
-the family of PySide6 crashes). A booth console must not crash, and a line with
-two axes is little code, so the console draws its own.
+A line against time with two labelled axes is little code; drawing it here keeps
+a plotting library (and its history of crashes with new PySide6 releases) out of
+the booth console. pyqtgraph was tried first and aborted under PySide6 6.12.0.
 """
 
 from __future__ import annotations

@@ -19,9 +19,7 @@ signals; they are queued to the GUI thread by Qt.
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,7 +27,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 import serial
-from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtCore import QObject, Signal
 
 from client.devices.base import (
     DeviceConfigError,
@@ -182,6 +180,9 @@ class ScaleReader:
         if thread is None:
             return
         self._stop.set()
+        if thread is threading.current_thread():
+            # Called from a callback: the thread closes the port as it ends.
+            return
         thread.join(JOIN_TIMEOUT_S)
         if thread.is_alive():
             logger.error(
@@ -374,44 +375,6 @@ class ScaleReader:
             logger.exception("on_status callback failed")
 
 
-# WORKAROUND(PySide6 6.12.0): SignalInstance.emit() hands back True without taking a
-# reference to it, so each emit drops one reference to True. On Python 3.11, where
-# True is not immortal, a booth emitting ten readings a second aborts within
-# minutes ("Fatal Python error: bool_dealloc"). No upstream report was found. We
-# probe for the bug once and give the reference back after every emit; the probe
-# finds nothing on a fixed PySide6 or on Python 3.12+, and then this costs nothing.
-_EMIT_PROBES = 16
-
-
-class _EmitProbe(QObject):
-    ping = Signal()
-
-
-def _emit_drops_true() -> bool:
-    probe = _EmitProbe()
-    before = sys.getrefcount(True)
-    for _ in range(_EMIT_PROBES):
-        probe.ping.emit()
-    drops = sys.getrefcount(True) <= before - _EMIT_PROBES // 2
-    if drops:
-        for _ in range(_EMIT_PROBES):
-            _give_back_true()
-    return drops
-
-
-def _give_back_true() -> None:
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
-
-
-_EMIT_DROPS_TRUE = _emit_drops_true()
-
-
-def _emit(signal: SignalInstance, *args: object) -> None:
-    signal.emit(*args)
-    if _EMIT_DROPS_TRUE:
-        _give_back_true()
-
-
 class QtScale(QObject):
     """A :class:`ScaleReader` for the console: the same callbacks, as signals.
 
@@ -450,7 +413,7 @@ class QtScale(QObject):
         self.stop()
 
     def _emit_reading(self, t: float, reading: Reading) -> None:
-        _emit(self.reading, t, reading)
+        self.reading.emit(t, reading)
 
     def _emit_status(self, status: DeviceStatus, message: str) -> None:
-        _emit(self.status, status.value, message)
+        self.status.emit(status.value, message)

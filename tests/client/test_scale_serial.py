@@ -7,8 +7,8 @@ import array
 import fcntl
 import gc
 import logging
-import sys
 import os
+import sys
 import termios
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
