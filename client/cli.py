@@ -56,13 +56,24 @@ def listen_main(argv: list[str]) -> int:
 
     from .devices.scale import ScaleReader, ScaleSettings
 
-    protocol = args.protocol
+    protocol, baud, bytesize, parity = args.protocol, args.baud, 8, "N"
     if protocol == "auto":
-        protocol = _detect_on_port(args.port, args.baud, args.unit)
-        if protocol is None:
-            print("未能识别仪表协议 / no protocol decoded consistently", file=sys.stderr)
+        from common.protocols.detect import ScanError, scan_port
+
+        print("正在识别仪表协议和串口参数 / detecting…", file=sys.stderr, flush=True)
+        try:
+            found = scan_port(args.port, unit=args.unit)
+        except ScanError as err:
+            print(f"串口打不开 / cannot open {args.port}: {err}", file=sys.stderr)
             return 1
-        print(json.dumps({"detected": protocol}), flush=True)
+        if found is None:
+            print("未能识别仪表协议：请检查线缆、波特率和仪表通讯设置 / "
+                  "no protocol decoded consistently", file=sys.stderr)
+            return 1
+        protocol, s = found.label, found.setting
+        baud, bytesize, parity = s.baud, s.bytesize, s.parity
+        print(json.dumps({"detected": protocol, "baud": baud,
+                          "framing": f"{bytesize}{parity}1"}), flush=True)
 
     done = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: done.set())
@@ -76,23 +87,7 @@ def listen_main(argv: list[str]) -> int:
               flush=True)
 
     settings = ScaleSettings(url=args.port, protocol=protocol, unit=args.unit,
-                             baudrate=args.baud)
+                             baudrate=baud, bytesize=bytesize, parity=parity)
     with ScaleReader(settings, on_reading=show, on_status=status):
         done.wait(args.seconds or None)
     return 0
-
-
-def _detect_on_port(port: str, baud: int, unit: str | None) -> str | None:
-    import serial
-
-    from common.protocols.detect import detect_protocol
-
-    with serial.serial_for_url(port, baudrate=baud, timeout=0.1) as ser:
-        ser.reset_input_buffer()
-        data = b""
-        deadline = 30
-        while len(data) < 400 and deadline:
-            data += ser.read(200)
-            deadline -= 1
-    found = detect_protocol(data, unit=unit)
-    return found[0] if found else None

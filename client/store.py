@@ -191,11 +191,11 @@ class LocalStore:
             s.execute(update(Outbox).where(Outbox.seq.in_(seqs))
                       .values(attempts=Outbox.attempts + 1))
 
-    def is_synced(self, record_id: str) -> bool:
+    def pending_ids(self) -> set[str]:
+        """Ids of records still waiting in the outbox (one query, for lists)."""
         with self._sessions() as s:
-            q = select(func.count()).select_from(Outbox).where(
-                Outbox.record_id == record_id, Outbox.sent_at.is_(None))
-            return not s.scalar(q)
+            q = select(Outbox.record_id).where(Outbox.sent_at.is_(None))
+            return set(s.scalars(q))
 
     def get_state(self, key: str, default: str = "") -> str:
         with self._sessions() as s:

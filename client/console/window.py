@@ -221,9 +221,13 @@ class ConsoleWindow(QMainWindow):
         return box
 
     def _build_records(self) -> QWidget:
-        self.table = QTableWidget(0, 8)
-        self.table.setHorizontalHeaderLabels(
-            ["磅单号", "车号", "品种", "毛重", "皮重", "净重", "过重时间", "同步"])
+        # A tare-only booth lists its tares; the others list completed tickets.
+        self._tare_table = self.booth.cfg.purpose == "tare"
+        headers = (["车号", "皮重", "参考皮重", "品种", "回皮时间", "司磅员", "同步"]
+                   if self._tare_table else
+                   ["磅单号", "车号", "品种", "毛重", "皮重", "净重", "过重时间", "同步"])
+        self.table = QTableWidget(0, len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -397,16 +401,31 @@ class ConsoleWindow(QMainWindow):
             "color:#c0392b;font-weight:bold" if error else "color:#1b5e20")
 
     def refresh_records(self) -> None:
-        rows = self.booth.store.recent_weighings(30)
-        division = self.booth.cfg.division_kg
+        store, division = self.booth.store, self.booth.cfg.division_kg
+        pending = store.pending_ids()
+        rows: list[list[str]] = []
+        if self._tare_table:
+            for t in store.recent_tares(self.booth.cfg.station_id, 30):
+                vehicle = store.vehicle(t.plate)
+                ref = vehicle.ref_tare_kg if vehicle else None
+                rows.append([t.plate, tonnes(t.tare_kg, division),
+                             tonnes(ref, division) if ref is not None else "—",
+                             t.product, _local(t.weighed_at), t.operator,
+                             "待上传" if t.id in pending else "已同步"])
+        else:
+            for w in store.recent_weighings(30):
+                rows.append([w.ticket_no, w.plate, w.product,
+                             tonnes(w.gross_kg, division), tonnes(w.tare_kg, division),
+                             tonnes(w.net_kg, division), _local(w.gross_at),
+                             "待上传" if w.id in pending else "已同步"])
         self.table.setRowCount(len(rows))
-        for i, w in enumerate(rows):
-            cells = [w.ticket_no, w.plate, w.product, tonnes(w.gross_kg, division),
-                     tonnes(w.tare_kg, division), tonnes(w.net_kg, division),
-                     w.gross_at.astimezone(SITE_TZ).strftime("%m-%d %H:%M"),
-                     "已同步" if self.booth.store.is_synced(w.id) else "待上传"]
+        for i, cells in enumerate(rows):
             for j, text in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(text))
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(SITE_TZ).strftime("%m-%d %H:%M")
 
 
 class _SyncBridge(QObject):
