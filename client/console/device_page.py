@@ -17,6 +17,7 @@ writes them to the booth's TOML file. The caller swaps the running scale with
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
@@ -94,6 +95,7 @@ CONFIG_KEYS: dict[str, str] = {
 }
 
 REFRESH_MS = 250
+CAPTION_WIDTH = 110
 SAMPLES_SHOWN = 5
 # Closing the page waits this long for a scan to notice it was cancelled: one
 # read of scan_port's port (0.25 s) and the reader's restart.
@@ -443,11 +445,11 @@ class DevicePage(QDialog):
         self.serial_label = _value_label()
         self.unit_label = _value_label()
         self.status_label = _value_label()
-        form.addRow("串口：", self.port_label)
-        form.addRow("协议：", self.protocol_label)
-        form.addRow("波特率 / 格式：", self.serial_label)
-        form.addRow("单位：", self.unit_label)
-        form.addRow("状态：", self.status_label)
+        _add_row(form, "串口：", self.port_label)
+        _add_row(form, "协议：", self.protocol_label)
+        _add_row(form, "波特率 / 格式：", self.serial_label)
+        _add_row(form, "单位：", self.unit_label)
+        _add_row(form, "状态：", self.status_label)
         return box
 
     def _build_live_box(self) -> QGroupBox:
@@ -457,10 +459,11 @@ class DevicePage(QDialog):
         self.frames_bad_label = _value_label()
         self.skipped_label = _value_label()
         self.last_frame_label = _value_label(mono=True)
-        form.addRow("正常帧：", self.frames_ok_label)
-        form.addRow("错误帧：", self.frames_bad_label)
-        form.addRow("跳过字节：", self.skipped_label)
-        form.addRow("最近一帧：", self.last_frame_label)
+        self.last_frame_label.setWordWrap(False)
+        _add_row(form, "正常帧：", self.frames_ok_label)
+        _add_row(form, "错误帧：", self.frames_bad_label)
+        _add_row(form, "跳过字节：", self.skipped_label)
+        _add_row(form, "最近一帧：", self.last_frame_label)
         return box
 
     def _build_detect_box(self) -> QGroupBox:
@@ -474,11 +477,25 @@ class DevicePage(QDialog):
         self.progress_bar.hide()
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
-        self.result_label.setTextFormat(Qt.TextFormat.RichText)
+        self.result_label.hide()
         col.addWidget(self.progress_label)
         col.addWidget(self.progress_bar)
+        col.addWidget(self._build_found_form())
         col.addWidget(self.result_label)
         return box
+
+    def _build_found_form(self) -> QWidget:
+        self.found_box = QWidget()
+        form = QFormLayout(self.found_box)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.found_protocol_label = _value_label(bold=True)
+        self.found_serial_label = _value_label(bold=True)
+        self.found_samples_label = _value_label()
+        _add_row(form, "识别协议：", self.found_protocol_label)
+        _add_row(form, "波特率 / 格式：", self.found_serial_label)
+        _add_row(form, "样本读数：", self.found_samples_label)
+        self.found_box.hide()
+        return self.found_box
 
     def _build_buttons(self) -> QHBoxLayout:
         self.detect_button = _button("自动识别 (F2)", self.detect)
@@ -525,19 +542,26 @@ class DevicePage(QDialog):
 
     @Slot()
     def _refresh_live(self) -> None:
-        reader = self._scale.reader
-        word, colour = STATUS_LOOK.get(reader.status.value, ("未知", "#7f8c8d"))
-        self.status_label.setText(
-            f"<span style='color:{colour};font-weight:bold'>● {word}</span>"
-            f"　{reader.message}"
-        )
-        counters = reader.decoder.counters
+        self._show_status()
+        counters = self._scale.reader.decoder.counters
         self.frames_ok_label.setText(
             f"{counters.frames_ok}（{self._frame_rate(counters.frames_ok):.1f} 帧/秒）"
         )
         self.frames_bad_label.setText(str(counters.frames_bad))
         self.skipped_label.setText(str(counters.bytes_skipped))
         self.last_frame_label.setText(self._last_raw.hex(" ").upper() or "—")
+
+    def _show_status(self) -> None:
+        reader = self._scale.reader
+        if self.scanning:
+            word, colour, message = "暂停", "#c98a00", "自动识别中，读数暂停"
+        else:
+            word, colour = STATUS_LOOK.get(reader.status.value, ("未知", "#7f8c8d"))
+            message = reader.message
+        self.status_label.setText(
+            f"<span style='color:{colour};font-weight:bold'>● {word}</span>"
+            f"　{html.escape(message)}"
+        )
 
     def _frame_rate(self, frames_ok: int) -> float:
         # Over the last second or so, so the rate follows the line closely.
@@ -551,15 +575,20 @@ class DevicePage(QDialog):
 
     # -- detection -----------------------------------------------------------
 
+    @property
+    def scanning(self) -> bool:
+        return self._scan is not None and self._scan.running
+
     @Slot()
     def detect(self) -> None:
         """Start 自动识别; does nothing while one runs."""
-        if self._scan is not None and self._scan.running:
+        if self.scanning:
             return
         self.detected = None
         self.detect_button.setEnabled(False)
         self.apply_button.setEnabled(False)
-        self.result_label.setText("")
+        self.found_box.hide()
+        self.result_label.hide()
         self.progress_label.setText("正在停止读数，准备识别…")
         self.progress_bar.setRange(0, len(self._to_try))
         self.progress_bar.setValue(0)
@@ -577,6 +606,7 @@ class DevicePage(QDialog):
         self.progress_bar.hide()
         self.detect_button.setEnabled(True)
         self.detected = outcome.result
+        self._refresh_live()
         if outcome.result is None:
             self.progress_label.setText("未识别。仪表已按原设置继续读取。")
             self._say(outcome.problem, error=True)
@@ -585,10 +615,20 @@ class DevicePage(QDialog):
         self.progress_label.setText(
             "识别完成。仪表暂按原设置读取，按 Enter 应用新设置。"
         )
-        self.result_label.setTextFormat(Qt.TextFormat.RichText)
-        self.result_label.setText(_result_html(outcome.result))
-        self.result_label.setStyleSheet("")
+        self._show_found(outcome.result)
         self.apply_button.setEnabled(True)
+
+    def _show_found(self, result: ScanResult) -> None:
+        s = result.setting
+        self.found_protocol_label.setText(
+            f"{protocol_name(result.label)}（{result.label}）"
+        )
+        self.found_serial_label.setText(
+            f"{s.baud} 波特，{framing_text(s.bytesize, s.parity, s.stopbits)}"
+        )
+        self.found_samples_label.setText(samples_text(result.readings))
+        self.found_box.show()
+        self.result_label.hide()
 
     # -- applying ------------------------------------------------------------
 
@@ -621,8 +661,8 @@ class DevicePage(QDialog):
         return f"\n已保存到 {self.settings_path}。"
 
     def _say(self, text: str, *, error: bool) -> None:
-        self.result_label.setTextFormat(Qt.TextFormat.PlainText)
         self.result_label.setText(text)
+        self.result_label.show()
         self.result_label.setStyleSheet(
             "color:#c0392b;font-weight:bold" if error else "color:#1b5e20"
         )
@@ -645,41 +685,48 @@ class DevicePage(QDialog):
     def done(self, result: int) -> None:
         """Closing (Esc, 关闭) cancels a scan; the reader runs on as before."""
         self._timer.stop()
-        if self._scan is not None and self._scan.running:
+        if self._scan is not None and self.scanning:
             self._scan.cancel()
         super().done(result)
 
 
-def _result_html(result: ScanResult) -> str:
-    s = result.setting
-    samples = "，".join(_sample_text(r) for r in result.readings[-SAMPLES_SHOWN:])
-    return (
-        "<table cellspacing='0' cellpadding='2'>"
-        f"<tr><td>协议：</td><td><b>{protocol_name(result.label)}</b>"
-        f"（{result.label}）</td></tr>"
-        f"<tr><td>波特率：</td><td><b>{s.baud}</b></td></tr>"
-        f"<tr><td>数据格式：</td><td><b>{framing_text(s.bytesize, s.parity)}</b>"
-        "</td></tr>"
-        f"<tr><td>样本读数：</td><td>{samples or '—'}</td></tr>"
-        "</table>"
-    )
+def samples_text(readings: Sequence[Reading]) -> str:
+    """The last few readings in a line: ``20000、20020 kg（稳定）``."""
+    shown = readings[-SAMPLES_SHOWN:]
+    if not shown:
+        return "—"
+    units = {r.unit for r in shown if r.weight is not None}
+    unit = f" {units.pop()}" if len(units) == 1 else ""
+    values = "、".join(_sample_value(r, bool(unit)) for r in shown)
+    stable = {r.stable for r in shown}
+    state = "（稳定）" if stable == {True} else "（波动）" if False in stable else ""
+    return f"{values}{unit}{state}"
 
 
-def _sample_text(reading: Reading) -> str:
+def _sample_value(reading: Reading, unit_given: bool) -> str:
     if reading.overload:
         return "超载"
-    if reading.underload or reading.weight is None:
-        return "欠载" if reading.underload else "无读数"
-    state = {True: "稳定", False: "波动", None: ""}[reading.stable]
-    return f"{reading.weight} {reading.unit or ''} {state}".strip()
+    if reading.underload:
+        return "欠载"
+    if reading.weight is None:
+        return "无读数"
+    return str(reading.weight) if unit_given else f"{reading.weight} {reading.unit}"
 
 
-def _value_label(mono: bool = False) -> QLabel:
+def _add_row(form: QFormLayout, caption: str, field: QWidget) -> None:
+    # One caption width on every group, so the values line up down the page.
+    label = QLabel(caption)
+    label.setMinimumWidth(CAPTION_WIDTH)
+    form.addRow(label, field)
+
+
+def _value_label(*, mono: bool = False, bold: bool = False) -> QLabel:
     label = QLabel()
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setWordWrap(True)
-    if mono:
-        label.setFont(QFont("DejaVu Sans Mono"))
+    font = QFont("DejaVu Sans Mono") if mono else label.font()
+    font.setBold(bold)
+    label.setFont(font)
     return label
 
 
