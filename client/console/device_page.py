@@ -629,6 +629,7 @@ class DevicePage(QDialog):
         self.found_samples_label.setText(samples_text(result.readings))
         self.found_box.show()
         self.result_label.hide()
+        self._fit()
 
     # -- applying ------------------------------------------------------------
 
@@ -663,9 +664,20 @@ class DevicePage(QDialog):
     def _say(self, text: str, *, error: bool) -> None:
         self.result_label.setText(text)
         self.result_label.show()
+        self._fit()
         self.result_label.setStyleSheet(
             "color:#c0392b;font-weight:bold" if error else "color:#1b5e20"
         )
+
+    def _fit(self) -> None:
+        # Wrapped messages need more height at the same width; a dialog does not
+        # grow for them by itself.
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        needed = self.heightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     # -- keys and closing ----------------------------------------------------
 

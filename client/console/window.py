@@ -303,6 +303,8 @@ class ConsoleWindow(QMainWindow):
         if st.state in (StabilityState.CURTAIN_BLOCKED, StabilityState.OVERLOAD,
                         StabilityState.OUT_OF_RANGE, StabilityState.OFFLINE):
             text = st.message
+        elif st.state is StabilityState.EMPTY and st.message != "空磅":
+            text = f"{st.message}（{self.booth.cfg.min_weight_kg} kg），不能称重"
         self.phase_label.setText(text)
         self.save_button.setEnabled(phase is Phase.READY and not self._saving)
 

@@ -144,3 +144,26 @@ def test_tickets_number_per_station_and_day(tmp_path: Path) -> None:
     # Every tare and weighing waits in the outbox, in order.
     kinds = [row.kind for row in flow.store.pending()]
     assert kinds == ["tare", "weighing"] * 3
+
+
+def test_the_stored_trace_replays_through_decoder_and_detector_to_the_same_weight(
+        tare_flow: WeighingFlow) -> None:
+    from common.protocols import make_decoder
+    from common.protocols.yaohua import encode_tf0
+    from common.trace import WeightTrace, replay
+
+    # Frames as the indicator sent them: the record must keep the raw bytes.
+    t = 0.0
+    for kg in (5_000, 11_000, 15_600, 15_240, 15_280, *[15_280] * 25):
+        tare_flow.on_reading(t, Reading("yaohua_tf0", Decimal(kg), "kg",
+                                        raw=encode_tf0(kg)))
+        t += 0.1
+    out = tare_flow.confirm("晋K58231")
+
+    trace = WeightTrace.from_json(out.record.trace_json)
+    decoder = make_decoder("yaohua_tf0")
+    decoded = [r.weight_kg for _t, hex_ in trace.frames
+               for r in decoder.feed(bytes.fromhex(hex_))]
+    assert decoded == [p.weight_kg for p in trace.points]
+    verdicts = replay(trace, tare_flow.detector.config)
+    assert verdicts[-1].stable_kg == out.record.tare_kg == 15_280
