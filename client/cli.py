@@ -35,7 +35,7 @@ def booth_main(argv: list[str]) -> int:
 
     from .console.app import run_booth
 
-    return run_booth(cfg)
+    return run_booth(cfg, args.config)
 
 
 def listen_main(argv: list[str]) -> int:

@@ -47,17 +47,17 @@ def scale_settings(cfg: BoothConfig) -> ScaleSettings:
                          bytesize=cfg.scale_bytesize, parity=cfg.scale_parity)
 
 
-def open_console(booth: Booth) -> tuple[ConsoleWindow, QtScale]:
+def open_console(booth: Booth, config_path: Path | None = None
+                 ) -> tuple[ConsoleWindow, QtScale]:
     """A window for ``booth`` with its scale connected and reading."""
-    window = ConsoleWindow(booth)
+    window = ConsoleWindow(booth, config_path)
     scale = QtScale(scale_settings(booth.cfg), parent=window)
-    scale.reading.connect(window.on_reading)
-    scale.status.connect(window.on_scale_status)
+    window.attach_scale(scale)
     scale.start()
     return window, scale
 
 
-def run_booth(cfg: BoothConfig) -> int:
+def run_booth(cfg: BoothConfig, config_path: Path | None = None) -> int:
     """``weighbridge booth``: one console until the operator closes it.
 
     Ctrl-C or SIGTERM (a service manager stopping the booth) closes it the same
@@ -73,7 +73,7 @@ def run_booth(cfg: BoothConfig) -> int:
     log_file = start_log_file(cfg.data_path / "logs" / "booth.log")
     install_crash_dialog(log_file)
     booth = Booth(cfg)
-    window, scale = open_console(booth)
+    window, _scale = open_console(booth, config_path)
     booth.start_sync()
     window.show()
 
@@ -87,7 +87,8 @@ def run_booth(cfg: BoothConfig) -> int:
         return app.exec()
     finally:
         wake.stop()
-        scale.stop()
+        if window.scale is not None:  # F9 may have replaced the first one
+            window.scale.stop()
         booth.close()
         window.deleteLater()
         app.processEvents()

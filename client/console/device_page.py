@@ -378,7 +378,7 @@ def _cannot_open_text(url: str) -> str:
 
 def _nothing_decoded_text(url: str) -> str:
     return (
-        f"串口 {url} 已打开，但在所有波特率和数据格式下都没有识别出已知协议。"
+        f"串口 {url} 已打开，但在尝试的各种波特率和数据格式下都没有识别出已知协议。"
         "请检查：仪表是否开机、线缆（收发线是否接反）、COM口是否选对、"
         "仪表通讯设置（是否设为连续输出，如耀华 tF=0）。"
     )

@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
@@ -43,8 +45,10 @@ from common.stability import Stability, StabilityState
 from common.units import tonnes
 
 from ..booth import Booth
+from ..devices.scale import QtScale, ScaleSettings
 from ..sync import SyncStatus
 from ..workflow import PHASE_TEXT, Outcome, Phase, WorkflowError
+from .device_page import DevicePage, restart_scale
 from .trace_plot import TracePlot
 
 log = logging.getLogger(__name__)
@@ -74,9 +78,11 @@ class ConsoleWindow(QMainWindow):
     outcome_ready = Signal(object)  # emitted in the GUI thread after each save
     save_refused = Signal(str)  # the reason a save did not happen
 
-    def __init__(self, booth: Booth) -> None:
+    def __init__(self, booth: Booth, config_path: Path | None = None) -> None:
         super().__init__()
         self.booth = booth
+        self.config_path = config_path
+        self.scale: QtScale | None = None
         self.setWindowTitle(booth.title)
         self.resize(1280, 800)
         self._saving = False
@@ -112,7 +118,7 @@ class ConsoleWindow(QMainWindow):
 
         self.scale_label = QLabel()
         self.sync_label = QLabel()
-        self.operator_label = QLabel(f"司磅员：{self.booth.cfg.operator}")
+        self.operator_label = QLabel(f"司磅员：{self.booth.cfg.operator}　F9 设备设置")
         bar = self.statusBar()
         bar.addWidget(self.scale_label, 2)
         bar.addWidget(self.sync_label, 2)
@@ -236,7 +242,35 @@ class ConsoleWindow(QMainWindow):
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         return self.table
 
+    def attach_scale(self, scale: QtScale) -> None:
+        """Read weights from ``scale`` (replacing any scale attached before)."""
+        self.scale = scale
+        scale.reading.connect(self.on_reading)
+        scale.status.connect(self.on_scale_status)
+
+    @Slot()
+    def open_device_page(self) -> DevicePage | None:
+        """F9: the indicator's settings, live counters and auto-detection."""
+        if self.scale is None:
+            return None
+        page = DevicePage(self.scale, self.config_path, self)
+        page.settings_applied.connect(lambda s: self._apply_scale_settings(page, s))
+        page.open()
+        return page
+
+    def _apply_scale_settings(self, page: DevicePage, settings: ScaleSettings) -> None:
+        assert self.scale is not None
+        new = restart_scale(self.scale, settings)
+        self.attach_scale(new)
+        page.set_scale(new)
+        self.booth.cfg = replace(
+            self.booth.cfg, scale_protocol=settings.protocol,
+            scale_baud=settings.baudrate, scale_bytesize=settings.bytesize,
+            scale_parity=settings.parity)
+        self._show_scale_status("connecting", "已应用新的仪表设置，连接中…")
+
     def _bind_keys(self) -> None:
+        QShortcut(QKeySequence(Qt.Key.Key_F9), self, activated=self.open_device_page)
         QShortcut(QKeySequence(Qt.Key.Key_F5), self, activated=self.save)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.clear_entry)
         # The completion list is a window of its own: while it is open the

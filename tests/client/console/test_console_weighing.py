@@ -43,7 +43,8 @@ def console(qtbot, sim: IndicatorSimulator, tmp_path: Path) -> Iterator[ConsoleW
     window.show()
     booth.start_sync()
     yield window
-    scale.stop()
+    assert window.scale is not None
+    window.scale.stop()  # F9 may have replaced the first scale
     booth.close()
 
 
@@ -114,3 +115,28 @@ def test_save_key_while_empty_explains_instead_of_saving(
     qtbot.keyClick(console.plate_edit, Qt.Key.Key_F5)
     qtbot.waitUntil(lambda: "不能保存" in console.result_label.text(), timeout=5000)
     assert console.booth.store.pending_count() == 0
+
+
+def test_f9_opens_device_page_and_applied_settings_restart_the_scale(
+        qtbot, console: ConsoleWindow, sim: IndicatorSimulator) -> None:
+    from dataclasses import replace
+
+    from client.console.device_page import DevicePage
+
+    qtbot.waitUntil(lambda: "在线" in console.scale_label.text(), timeout=5000)
+    press(console.plate_edit, Qt.Key.Key_F9)
+    qtbot.waitUntil(lambda: console.findChild(DevicePage) is not None
+                    and console.findChild(DevicePage).isVisible(), timeout=3000)
+    page = console.findChild(DevicePage)
+    old = console.scale
+    assert old is not None
+
+    # Keli D2008F with tf=0 sends the same frame: readings must carry on.
+    page.settings_applied.emit(replace(old.reader.settings, protocol="keli_d2008f_tf0"))
+    assert console.scale is not old
+    qtbot.waitUntil(lambda: "keli_d2008f_tf0" in console.scale_label.text()
+                    and "在线" in console.scale_label.text(), timeout=5000)
+    sim.set_target(12_340)
+    qtbot.waitUntil(lambda: console.weight_label.text().replace(" ", "") == "12340",
+                    timeout=8000)
+    page.close()
