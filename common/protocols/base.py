@@ -128,6 +128,19 @@ class Decoder(ABC):
         """Forget partial input (after a reconnect, or a flushed port)."""
         self._buf.clear()
 
+    def _skip_to(self, buf: bytearray, marker: int) -> bool:
+        """Drop (and count) the bytes before the next ``marker`` byte; False when
+        there is none and the whole buffer was noise."""
+        start = buf.find(marker)
+        if start < 0:
+            self.counters.bytes_skipped += len(buf)
+            buf.clear()
+            return False
+        if start:
+            self.counters.bytes_skipped += start
+            del buf[:start]
+        return True
+
     @abstractmethod
     def _decode_buffer(self, buf: bytearray) -> list[Result]:
         """Take every complete frame off the front of ``buf``.

@@ -178,14 +178,8 @@ class _EqFrameDecoder(Decoder):
     def _decode_buffer(self, buf: bytearray) -> list[Result]:
         out: list[Result] = []
         while True:
-            start = buf.find(EQ)
-            if start < 0:
-                self.counters.bytes_skipped += len(buf)
-                buf.clear()
+            if not self._skip_to(buf, EQ):
                 return out
-            if start:
-                self.counters.bytes_skipped += start
-                del buf[:start]
 
             nxt = buf.find(EQ, 1, self.frame_len)
             if nxt > 0:

@@ -68,14 +68,8 @@ class RiceLakeIq355Decoder(Decoder):
             if buf[:1] == b"\n":
                 # The optional LF after a frame's CR.
                 del buf[:1]
-            start = buf.find(STX)
-            if start < 0:
-                self.counters.bytes_skipped += len(buf)
-                buf.clear()
+            if not self._skip_to(buf, STX):
                 return out
-            if start:
-                self.counters.bytes_skipped += start
-                del buf[:start]
 
             nxt = buf.find(STX, 1, FRAME_LEN)
             if nxt > 0:

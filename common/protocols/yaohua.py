@@ -52,14 +52,8 @@ class YaohuaTf0Decoder(Decoder):
     def _decode_buffer(self, buf: bytearray) -> list[Result]:
         out: list[Result] = []
         while True:
-            start = buf.find(STX)
-            if start < 0:
-                self.counters.bytes_skipped += len(buf)
-                buf.clear()
+            if not self._skip_to(buf, STX):
                 return out
-            if start:
-                self.counters.bytes_skipped += start
-                del buf[:start]
             if len(buf) < FRAME_LEN:
                 # A second STX inside a short buffer means the first frame lost
                 # bytes: resynchronise on the later one.

@@ -90,14 +90,8 @@ class YaohuaCmdDecoder(Decoder):
     def _decode_buffer(self, buf: bytearray) -> list[Result]:
         out: list[Result] = []
         while True:
-            start = buf.find(STX)
-            if start < 0:
-                self.counters.bytes_skipped += len(buf)
-                buf.clear()
+            if not self._skip_to(buf, STX):
                 return out
-            if start:
-                self.counters.bytes_skipped += start
-                del buf[:start]
 
             # The frame runs to the first ETX; an STX before it means bytes were lost.
             end = buf.find(ETX, 1, MAX_FRAME)
