@@ -5,7 +5,12 @@ decoder in 32-byte reads (what a USB serial adapter typically hands over), and
 prints frames per second and how many times the 9600 baud 8N1 line rate that is
 (960 bytes/s, so 960 / frame length frames per second).
 
-Run: ``python bench/bench_decode.py [--frames N] [--chunk BYTES]``.
+Then times auto-detection, which runs every protocol's decoder over a capture in
+one read, on a capture of real frames and on one of random bytes: once over the
+whole capture (:func:`detect_protocol`) and once as ``weighbridge scale decode``
+does it (on the capture's head).
+
+Run: ``python bench/bench_decode.py [--frames N] [--chunk BYTES] [--detect-mb MB]``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common.protocols import Reading, make_decoder  # noqa: E402
+from common.protocols.detect import (  # noqa: E402
+    Detection,
+    detect_capture,
+    detect_protocol,
+)
 from common.protocols.toledo import encode_toledo  # noqa: E402
 from common.protocols.yaohua import encode_tf0  # noqa: E402
 
@@ -55,10 +65,37 @@ def run(label: str, stream: bytes, chunk: int) -> tuple[float, int]:
     return time.perf_counter() - started, readings
 
 
+def detect_captures(size: int) -> dict[str, bytes]:
+    frames, _ = build_stream(BENCHES["yaohua_tf0"][1], size // 12 + 1)
+    return {
+        "yaohua_tf0 frames": frames[:size],
+        "random bytes": random.Random(2).randbytes(size),
+    }
+
+
+def bench_detect(megabytes: float) -> None:
+    size = int(megabytes * 1024 * 1024)
+    ways: dict[str, Callable[[bytes], Detection | None]] = {
+        "whole capture": lambda data: detect_protocol(data),
+        "head (scale decode)": lambda data: detect_capture(data),
+    }
+    print(f"\nauto-detect on {size / 1024 / 1024:g} MB, every protocol tried")
+    print(f"{'capture':20} {'detected on':20} {'found':16} {'s':>7} {'MB/s':>7}")
+    for name, data in detect_captures(size).items():
+        for way, detect in ways.items():
+            started = time.perf_counter()
+            found = detect(data)
+            seconds = time.perf_counter() - started
+            label = found.label if found else "-"
+            rate = size / 1024 / 1024 / seconds
+            print(f"{name:20} {way:20} {label:16} {seconds:>7.2f} {rate:>7.2f}")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=200_000)
     parser.add_argument("--chunk", type=int, default=32)
+    parser.add_argument("--detect-mb", type=float, default=1.0)
     args = parser.parse_args(argv)
 
     print(f"{args.frames} frames per protocol, fed in {args.chunk}-byte reads")
@@ -75,6 +112,8 @@ def main(argv: list[str]) -> int:
         line = LINE_BYTES_PER_S / frame_len
         times = rate / line
         print(f"{name:36} {frame_len:>5}B {rate:>12,.0f} {line:>10.1f} {times:>8,.0f}")
+
+    bench_detect(args.detect_mb)
     return 0
 
 

@@ -5,7 +5,6 @@ start a booth through :class:`Booth`; nothing here draws."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from common.signing import TicketSigner
 

@@ -29,7 +29,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("station_id", int, 1, "本磅房编号 (1–7) / this weighbridge's number"),
+    Setting("station_id", int, 1, "本磅房编号 (1–99) / this weighbridge's number"),
     Setting("station_name", str, "", "磅房名称, e.g. 1号磅 (default: '<id>号磅')"),
     Setting("purpose", str, "both", "用途: tare (回皮) / gross (过重) / both"),
     Setting("mine_name", str, "大阳煤矿", "矿名, printed on tickets"),
@@ -49,7 +49,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("min_weight_kg", int, 400, "最小称量; below it the platform counts as empty", "kg"),
     Setting("max_capacity_kg", int, 100_000, "最大称量", "kg"),
     Setting("sync_interval_s", float, 2.0, "同步间隔 / how often to push and pull", "s"),
-    Setting("auto_confirm", bool, False, "无人值守: save as soon as the weight is stable and a plate is read"),
 )
 
 
@@ -75,7 +74,6 @@ class BoothConfig:
     min_weight_kg: int
     max_capacity_kg: int
     sync_interval_s: float
-    auto_confirm: bool
 
     @property
     def data_path(self) -> Path:
@@ -117,9 +115,14 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
     file_values: dict[str, Any] = {}
     if path is not None:
         try:
-            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: Windows Notepad may start the file with a byte-order mark.
+            file_values = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError(f"配置文件不存在: {path}") from None
+        except IsADirectoryError:
+            raise ConfigError(f"配置文件路径是一个文件夹: {path}") from None
+        except OSError as err:
+            raise ConfigError(f"配置文件无法读取 {path}: {err.strerror}") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise ConfigError(f"配置文件格式错误 {path}: {err}") from None
         known = {s.name for s in SETTINGS}
@@ -142,12 +145,8 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
 
 
 def _finish(values: dict[str, Any]) -> BoothConfig:
-    if values["purpose"] not in ("tare", "gross", "both"):
-        raise ConfigError(f"purpose 应为 tare / gross / both，得到 {values['purpose']!r}")
-    if not 1 <= values["station_id"] <= 99:
-        raise ConfigError("station_id 应在 1–99 之间")
-    if values["division_kg"] <= 0 or values["min_weight_kg"] < 0:
-        raise ConfigError("division_kg 必须为正数, min_weight_kg 不能为负")
+    for problem in _problems(values):
+        raise ConfigError(problem)
     if not values["station_name"]:
         values["station_name"] = f"{values['station_id']}号磅"
     if not values["data_dir"]:
@@ -157,3 +156,32 @@ def _finish(values: dict[str, Any]) -> BoothConfig:
         values["data_dir"] = str(Path(base) / f"booth{values['station_id']}")
     names = {f.name for f in fields(BoothConfig)}
     return BoothConfig(**{k: v for k, v in values.items() if k in names})
+
+
+def _problems(v: dict[str, Any]) -> list[str]:
+    """Every rule a booth config must meet, each with the setting's name."""
+    from common.protocols import DECODERS
+
+    rules = [
+        (v["purpose"] in ("tare", "gross", "both"),
+         f"purpose 应为 tare / gross / both，得到 {v['purpose']!r}"),
+        (1 <= v["station_id"] <= 99, "station_id 应在 1–99 之间"),
+        (v["scale_protocol"] in DECODERS,
+         f"scale_protocol 未知: {v['scale_protocol']!r}；可用: {', '.join(sorted(DECODERS))}"),
+        (v["scale_parity"] in ("N", "E", "O"), "scale_parity 应为 N、E 或 O"),
+        (v["scale_bytesize"] in (7, 8), "scale_bytesize 应为 7 或 8"),
+        (300 <= v["scale_baud"] <= 230_400, "scale_baud 应在 300–230400 之间"),
+        (v["scale_unit"] in ("kg", "t", "lb", "g"), "scale_unit 应为 kg、t、lb 或 g"),
+        (v["division_kg"] > 0, "division_kg 必须为正数"),
+        (v["band_divisions"] >= 1, "band_divisions 至少为 1"),
+        (v["hold_s"] > 0, "hold_s 必须大于 0"),
+        (0 <= v["min_weight_kg"] < v["max_capacity_kg"],
+         "min_weight_kg 必须不小于 0 且小于 max_capacity_kg"),
+        (v["sync_interval_s"] >= 0.5, "sync_interval_s 不能小于 0.5 秒"),
+        (str(v["server_url"]).startswith(("http://", "https://")),
+         f"server_url 应以 http:// 或 https:// 开头，得到 {v['server_url']!r}"),
+        (0 < len(v["operator"].strip()) <= 40, "operator 不能为空，最多 40 个字"),
+        (len(v["station_name"]) <= 40 and len(v["mine_name"]) <= 40,
+         "station_name 和 mine_name 最多 40 个字"),
+    ]
+    return [message for ok, message in rules if not ok]

@@ -171,15 +171,42 @@ class LocalStore:
     # -- sync ----------------------------------------------------------------
 
     def pending(self, limit: int = 200) -> list[Outbox]:
+        """Rows still to push, oldest first (refused ones are not retried)."""
         with self._sessions() as s:
-            q = (select(Outbox).where(Outbox.sent_at.is_(None))
+            q = (select(Outbox).where(Outbox.sent_at.is_(None),
+                                      Outbox.rejected_reason == "")
                  .order_by(Outbox.seq).limit(limit))
             return list(s.scalars(q))
 
     def pending_count(self) -> int:
         with self._sessions() as s:
-            q = select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))
+            q = select(func.count()).select_from(Outbox).where(
+                Outbox.sent_at.is_(None), Outbox.rejected_reason == "")
             return int(s.scalar(q) or 0)
+
+    def rejected(self) -> list[Outbox]:
+        """Rows the server refused: kept, and shown to the operator as an alarm."""
+        with self._sessions() as s:
+            q = (select(Outbox).where(Outbox.sent_at.is_(None),
+                                      Outbox.rejected_reason != "")
+                 .order_by(Outbox.seq))
+            return list(s.scalars(q))
+
+    def reject(self, seq: int, reason: str) -> None:
+        with self.session() as s:
+            s.execute(update(Outbox).where(Outbox.seq == seq)
+                      .values(rejected_reason=reason[:300] or "中心拒收"))
+
+    def raise_ticket_counter(self, station_id: int, day: str, last_seq: int) -> None:
+        """Continue numbering after ``last_seq`` (what the server already holds for
+        this station and day), so a reinstalled booth never reuses a number."""
+        key = f"ticket:{station_id}:{day}"
+        with self.session() as s:
+            counter = s.get(Counter, key)
+            if counter is None:
+                s.add(Counter(key=key, value=last_seq))
+            elif counter.value < last_seq:
+                counter.value = last_seq
 
     def mark_sent(self, seqs: list[int]) -> None:
         with self.session() as s:

@@ -26,6 +26,7 @@ from enum import Enum
 from pathlib import Path
 
 from common.models import Tare, Weighing
+from common.plates import normalise_plate, plate_problem
 from common.protocols import Reading
 from common.signing import TicketClaims, TicketSigner
 from common.stability import Stability, StabilityConfig, StabilityDetector, StabilityState
@@ -142,9 +143,10 @@ class WeighingFlow:
 
     def plan(self, plate: str) -> Plan:
         """What F5 would do for this plate here."""
+        problem = plate_problem(plate)
+        if problem is not None:
+            raise WorkflowError(problem if plate.strip() else "请输入车号")
         plate = normalise_plate(plate)
-        if not plate:
-            raise WorkflowError("请输入车号")
         tare = self.store.find_open_tare(plate) if self.cfg.does_gross else None
         if tare is not None:
             return Plan("weighing", tare,
@@ -233,8 +235,3 @@ class WeighingFlow:
 def claims_for(w: Weighing) -> TicketClaims:
     return TicketClaims(w.id, w.ticket_no, w.plate, w.tare_kg, w.gross_kg, w.net_kg,
                         w.gross_station, int(w.gross_at.timestamp()))
-
-
-def normalise_plate(text: str) -> str:
-    """Plates are compared without spaces and in upper case (晋a 12345 → 晋A12345)."""
-    return "".join(text.split()).upper()

@@ -169,6 +169,9 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the server refused the record: it stays here, visible and counted,
+    # instead of blocking the rows behind it or vanishing as if sent.
+    rejected_reason: Mapped[str] = mapped_column(String(300), default="")
 
 
 class SyncState(Base):

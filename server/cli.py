@@ -1,7 +1,9 @@
 """``weighbridge server``: run the central server and keep its master data.
 
 Exit codes: 0 done, 1 the operation failed (e.g. the station exists, the database
-is unreachable), 2 the command line is wrong.
+is unreachable, the data folder cannot be made), 2 the command line is wrong. Every
+value is checked as it is parsed, so a wrong one is a one-line message, not a
+traceback.
 """
 
 from __future__ import annotations
@@ -10,22 +12,28 @@ import argparse
 import logging
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_data_dir
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from common.plates import normalise_plate, plate_problem
 
 from . import registry
 from .db import Database, sqlite_url, upgrade
-from .errors import ServerError
+from .errors import ConfigurationError, ServerError
 
 log = logging.getLogger(__name__)
 
 PROG = "weighbridge server"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("run", "upgrade", "add-station", "add-vehicle", "reset-key")
+DATABASES = ("sqlite", "postgresql")
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,40 @@ def _default_data_dir() -> str:
     return str(Path(user_data_dir("weighbridge")) / "server")
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"端口应为 1–65535 的整数 / port must be a number from 1 to 65535: {text}"
+        )
+    return value
+
+
+def _database(text: str) -> str:
+    try:
+        backend = make_url(text).get_backend_name()
+    except ArgumentError:
+        backend = ""
+    if backend not in DATABASES:
+        raise argparse.ArgumentTypeError(
+            "数据库 URL 应以 sqlite:// 或 postgresql:// 开头 / database URL must "
+            f"be sqlite://... or postgresql+psycopg://...: {text}"
+        )
+    return text
+
+
+def _public_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(
+            f"对外地址应以 http:// 或 https:// 开头 / public URL must start with "
+            f"http:// or https://: {text}"
+        )
+    return text
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--data-dir",
@@ -56,7 +98,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--db",
         "WB_SERVER_DB",
-        str,
+        _database,
         None,
         "数据库 URL / database URL, e.g. postgresql+psycopg://user@host/db "
         "(default: SQLite file server.db in --data-dir)",
@@ -69,7 +111,7 @@ RUN_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--port",
         "WB_SERVER_PORT",
-        int,
+        _port,
         8470,
         "监听端口 / port to listen on",
         unit="TCP port",
@@ -77,7 +119,7 @@ RUN_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "--public-url",
         "WB_SERVER_PUBLIC_URL",
-        str,
+        _public_url,
         None,
         "对外地址，印在磅单二维码里 / address people and booths reach the "
         "server at, used in ticket QR codes (default: http://HOST:PORT)",
@@ -113,9 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="地磅计量系统中心服务 / the weighbridge central server. "
         "不写子命令即为 run / without a command it runs the server.",
-        epilog="退出码 / exit codes: 0 成功 ok, 1 操作失败 failed, 2 用法错误 usage. "
-        "每个选项也可用环境变量设置 / every option can also come from the "
-        "environment variable named in its help.",
+        epilog=_top_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_run(commands)
@@ -126,13 +167,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _top_epilog() -> str:
+    # The run options belong to the run command, but `weighbridge server --port N`
+    # is how most people start it: show them here as well.
+    width = 86
+    lines = [
+        textwrap.fill(
+            "run 的选项（也可直接写在 weighbridge server 之后，如 "
+            "`weighbridge server --port 9000`）/ options of run, also accepted "
+            "right after `weighbridge server`; `weighbridge server run --help` "
+            "explains them:",
+            width,
+        )
+    ]
+    for setting in SETTINGS + RUN_SETTINGS:
+        lines.append(
+            textwrap.fill(
+                f"{setting.help} [env {setting.env}]",
+                width,
+                initial_indent=f"  {setting.flag:<13} ",
+                subsequent_indent=" " * 16,
+            )
+        )
+    lines += [
+        "",
+        textwrap.fill(
+            "退出码 / exit codes: 0 成功 ok, 1 操作失败 failed, 2 用法错误 usage. "
+            "每个选项也可用环境变量设置 / every option can also come from the "
+            "environment variable named in its help.",
+            width,
+        ),
+    ]
+    return "\n".join(lines)
+
+
 def _add_settings(
     parser: argparse.ArgumentParser, settings: tuple[Setting, ...]
 ) -> None:
     for setting in settings:
+        # A value from the environment stays text: argparse converts it with
+        # the setting's type, so a bad one is a usage error like a bad flag.
         default = os.environ.get(setting.env, setting.default)
-        if default is not None:
-            default = setting.type(default)
         parser.add_argument(
             setting.flag,
             type=setting.type,
@@ -180,9 +255,14 @@ def _add_station(commands: Any) -> None:
         _add_station_cmd,
     )
     parser.add_argument(
-        "--id", type=_positive, required=True, help="磅号 / station number, e.g. 1"
+        "--id",
+        type=_station_id,
+        required=True,
+        help="磅号 1–99 / station number from 1 to 99, e.g. 1",
     )
-    parser.add_argument("--name", required=True, help="名称 / name, e.g. 1号磅")
+    parser.add_argument(
+        "--name", type=_station_name, required=True, help="名称 / name, e.g. 1号磅"
+    )
     parser.add_argument(
         "--purpose",
         choices=registry.PURPOSES,
@@ -190,7 +270,11 @@ def _add_station(commands: Any) -> None:
         help="用途：回皮 tare / 过重 gross / 两者 both",
     )
     parser.add_argument(
-        "--token", help="指定凭据，默认随机生成 / booth token (default: random)"
+        "--token",
+        type=_token,
+        help=f"指定凭据（至少 {registry.MIN_TOKEN_LENGTH} 个字符），默认随机生成 / "
+        f"booth token of at least {registry.MIN_TOKEN_LENGTH} characters "
+        "(default: random)",
     )
 
 
@@ -198,7 +282,13 @@ def _add_vehicle(commands: Any) -> None:
     parser = _command(
         commands, "add-vehicle", "车辆登记 / register a vehicle", _add_vehicle_cmd
     )
-    parser.add_argument("--plate", required=True, help="车号 / plate, e.g. 晋A12345")
+    parser.add_argument(
+        "--plate",
+        type=_plate,
+        required=True,
+        help="车号，空格和“·”去掉、字母大写后保存 / plate, e.g. 晋A12345, "
+        "stored without spaces or dots and in upper case",
+    )
     for flag, help_text in (
         ("--owner", "车主 / owner"),
         ("--driver", "司机 / driver"),
@@ -225,21 +315,53 @@ def _add_reset_key(commands: Any) -> None:
         _reset_key_cmd,
     )
     parser.add_argument(
-        "--id", type=_positive, required=True, help="磅号 / station number"
+        "--id", type=_station_id, required=True, help="磅号 / station number"
     )
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("应为正整数 / must be a positive integer")
+def _station_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if registry.station_id_problem(value):
+        raise argparse.ArgumentTypeError(
+            f"磅号应为 {registry.FIRST_STATION}–{registry.LAST_STATION} 的整数 / "
+            f"station number must be from {registry.FIRST_STATION} to "
+            f"{registry.LAST_STATION}: {text}"
+        )
     return value
+
+
+def _station_name(text: str) -> str:
+    if registry.station_name_problem(text):
+        raise argparse.ArgumentTypeError("名称不能为空 / name must not be empty")
+    return text.strip()
+
+
+def _token(text: str) -> str:
+    problem = registry.token_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(
+            f"{problem} / token must be at least {registry.MIN_TOKEN_LENGTH} "
+            "printable ASCII characters without spaces"
+        )
+    return text
+
+
+def _plate(text: str) -> str:
+    problem = plate_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem} / not a plate: {text!r}")
+    return normalise_plate(text)
 
 
 def _non_negative(text: str) -> int:
     value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("不能为负数 / must not be negative")
+    if not 0 <= value < 2**31:
+        raise argparse.ArgumentTypeError(
+            "应为 0–2147483647 的整数 / must be a whole number from 0 to 2147483647"
+        )
     return value
 
 
@@ -255,7 +377,13 @@ def database_url(args: argparse.Namespace) -> str:
     if args.db:
         return str(args.db)
     data_dir = Path(args.data_dir or _default_data_dir())
-    return sqlite_url(data_dir / "server.db")
+    try:
+        return sqlite_url(data_dir / "server.db")
+    except OSError as err:
+        raise ConfigurationError(
+            f"无法使用数据目录 {data_dir}：{err.strerror or err} / cannot use the "
+            "data folder (is it a file, or not writable?)"
+        ) from err
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -318,9 +446,7 @@ def _add_vehicle_cmd(args: argparse.Namespace) -> int:
     db = _open(args)
     try:
         with db.session(write=True) as session:
-            vehicle = registry.add_vehicle(
-                session, args.plate.strip().upper(), **fields
-            )
+            vehicle = registry.add_vehicle(session, args.plate, **fields)
     finally:
         db.dispose()
     print(vehicle.id)

@@ -134,3 +134,17 @@ class AlreadyExists(ClientError):
 
     status = 409
     code = 112
+
+
+class UnreadableBody(ClientError):
+    """The request body is not UTF-8 JSON at all, or is nested beyond reason."""
+
+    status = 400
+    code = 113
+
+
+class RequestTooLarge(ClientError):
+    """The request body is over the size limit of its route; refused unread."""
+
+    status = 413
+    code = 114

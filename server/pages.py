@@ -25,6 +25,7 @@ from common.units import tonnes
 
 from .api.deps import DatabaseDep
 from .errors import InvalidParameter
+from .record_rules import FIRST_YEAR, LAST_YEAR
 from .ticket_check import check_ticket
 
 log = logging.getLogger(__name__)
@@ -138,9 +139,13 @@ def _parse_day(text: str | None, site_tz: ZoneInfo) -> date:
     if not text:
         return datetime.now(site_tz).date()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidParameter(f"日期应写成 YYYY-MM-DD，而不是 {text!r}") from None
+        raise InvalidParameter(f"日期应写成 YYYY-MM-DD，而不是 {text[:20]!r}") from None
+    # Beyond these years the day before or after cannot even be computed.
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidParameter(f"日期应在 {FIRST_YEAR}–{LAST_YEAR} 年之间：{text}")
+    return day
 
 
 def _weighings_on(session: Session, day: date, site_tz: ZoneInfo) -> list[Weighing]:

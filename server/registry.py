@@ -17,6 +17,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from common.models import Base, Station, Vehicle
+from common.plates import normalise_plate, plate_problem
 from common.wire import to_wire
 
 from .errors import AlreadyExists, InvalidBody, KeyConflict, NotFound
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 PURPOSES = ("tare", "gross", "both")
 ADMIN = "admin"
+# Station numbers are painted on the bridges and printed in ticket numbers.
+FIRST_STATION, LAST_STATION = 1, 99
+MIN_TOKEN_LENGTH = 16
 
 
 def hash_token(token: str) -> str:
@@ -34,6 +38,32 @@ def hash_token(token: str) -> str:
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def station_id_problem(station_id: int) -> str | None:
+    """Why ``station_id`` cannot be a station number, in Chinese; None if it can."""
+    if FIRST_STATION <= station_id <= LAST_STATION:
+        return None
+    return f"磅号应在 {FIRST_STATION}–{LAST_STATION} 之间，而不是 {station_id}"
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` is no good as a booth credential; None if it will do.
+
+    It travels in an HTTP header and is typed into the booth's settings, so it is
+    printable ASCII without spaces, and long enough not to be guessed.
+    """
+    if len(token) < MIN_TOKEN_LENGTH:
+        return f"凭据至少 {MIN_TOKEN_LENGTH} 个字符"
+    if not all("!" <= ch <= "~" for ch in token):
+        return "凭据只能由字母、数字和符号组成（不含空格和中文）"
+    return None
+
+
+def station_name_problem(name: str) -> str | None:
+    if not name.strip():
+        return "磅房名称不能为空"
+    return None
 
 
 def station_for_token(session: Session, token: str) -> Station | None:
@@ -45,6 +75,14 @@ def add_station(
     session: Session, station_id: int, name: str, purpose: str, token: str
 ) -> Station:
     """Register a new station whose booth will authenticate with ``token``."""
+    for problem in (
+        station_id_problem(station_id),
+        station_name_problem(name),
+        token_problem(token),
+    ):
+        if problem:
+            raise InvalidBody(problem)
+    name = name.strip()
     _check_lengths(Station, {"name": name})
     if session.get(Station, station_id) is not None:
         raise AlreadyExists(f"{station_id} 号磅房已存在")
@@ -93,6 +131,9 @@ def register_key(session: Session, station: Station, public_key: str) -> bool:
 
 def reset_key(session: Session, station_id: int) -> None:
     """Forget a station's public key so its booth can register a new one."""
+    problem = station_id_problem(station_id)
+    if problem:
+        raise NotFound(f"没有 {station_id} 号磅房：{problem}")
     station = session.get(Station, station_id)
     if station is None:
         raise NotFound(f"没有 {station_id} 号磅房")
@@ -104,9 +145,12 @@ def reset_key(session: Session, station_id: int) -> None:
 
 
 def add_vehicle(session: Session, plate: str, **fields: Any) -> Vehicle:
-    """Register a vehicle (车辆登记); ``fields`` are Vehicle columns."""
-    if not plate:
-        raise InvalidBody("车号不能为空")
+    """Register a vehicle (车辆登记) under its normalised plate; ``fields`` are
+    Vehicle columns."""
+    problem = plate_problem(plate)
+    if problem:
+        raise InvalidBody(problem)
+    plate = normalise_plate(plate)
     _check_lengths(Vehicle, {"plate": plate, **fields})
     if session.scalars(select(Vehicle).where(Vehicle.plate == plate)).first():
         raise AlreadyExists(f"车号 {plate} 已登记")

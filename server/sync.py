@@ -5,6 +5,15 @@ once by its id. A repeated push changes nothing; a weighing is never edited, onl
 voided (作废), so a pushed record that differs from the stored one in any other way
 is a conflict, reported and left alone.
 
+A batch with an impossible record (see ``record_rules``), or with a weighing whose
+tare the centre has never seen, is refused whole, naming the record. Conflicts are
+not refusals: the rest of the batch is stored, and each conflict carries a stable
+``code`` for the booth to branch on:
+
+- ``changed``: the record is stored already and differs from what was pushed;
+- ``ticket_no_used``: another weighing holds this ticket number;
+- ``tare_used``: another weighing that is not void consumes this tare.
+
 Pull is by change stamp (``rev``): everything a booth needs with a stamp above its
 cursor, oldest first. A tare stops being open once a weighing that is not void
 consumes it (or it is voided itself); booths then get a ``tare_closed`` change.
@@ -24,10 +33,14 @@ from common.wire import WireError, from_wire, to_wire
 
 from .errors import ForeignRecord, InvalidRecord
 from .journal import Journal
+from .record_rules import TareFacts, record_problem, tare_problem, time_problem
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+# Refused before it is read: 500 records with weight traces fit easily.
+MAX_PUSH_BYTES = 8 * 1024 * 1024
+CHANGED, TICKET_NO_USED, TARE_USED = "changed", "ticket_no_used", "tare_used"
 PUSH_KINDS: dict[str, type[Tare] | type[Weighing]] = {
     "tare": Tare,
     "weighing": Weighing,
@@ -82,20 +95,22 @@ def _validate_one(index: int, raw: Any) -> Incoming:
     if not isinstance(raw, dict) or set(raw) != {"kind", "data"}:
         raise InvalidRecord(f"第 {index} 条记录应为 {{kind, data}} 对象", index=index)
     kind = raw["kind"]
-    if kind not in PUSH_KINDS:
-        raise InvalidRecord(f"第 {index} 条记录：不能推送 {kind!r} 类记录", index=index)
+    if not isinstance(kind, str) or kind not in PUSH_KINDS:
+        shown = repr(kind)[:40] if isinstance(kind, str) else type(kind).__name__
+        raise InvalidRecord(f"第 {index} 条记录：不能推送 {shown} 类记录", index=index)
+
+    problem = time_problem(kind, raw["data"])
+    if problem:
+        raise InvalidRecord(f"第 {index} 条记录：{problem}", index=index)
     try:
         values = full_values(PUSH_KINDS[kind], from_wire(kind, raw["data"]))
     except WireError as err:
         raise InvalidRecord(f"第 {index} 条记录无效：{err}", index=index) from err
 
-    if kind == "weighing" and not _net_adds_up(values):
-        raise InvalidRecord(f"第 {index} 条记录：净重不等于毛重减皮重", index=index)
+    problem = record_problem(kind, values)
+    if problem:
+        raise InvalidRecord(f"第 {index} 条记录：{problem}", index=index)
     return Incoming(index, kind, values)
-
-
-def _net_adds_up(values: dict[str, Any]) -> bool:
-    return bool(values["net_kg"] == values["gross_kg"] - values["tare_kg"])
 
 
 def _owner(item: Incoming) -> int:
@@ -120,6 +135,7 @@ def apply_batch(
 ) -> PushResult:
     """Store a validated batch; the caller's transaction makes it all or nothing."""
     journal = Journal(session, actor=f"station:{station.id}")
+    check_tares(session, batch)
     result = PushResult()
     for item in batch:
         if item.kind == "tare":
@@ -128,6 +144,14 @@ def apply_batch(
             _apply_weighing(session, journal, item, result)
 
     result.rev = journal.rev
+    for conflict in result.conflicts:
+        log.warning(
+            "push from station %s: %s not stored (%s): %s",
+            station.id,
+            conflict["id"],
+            conflict["code"],
+            conflict["reason"],
+        )
     log.info(
         "push from station %s: %d stored, %d unchanged, %d conflicts, rev %d",
         station.id,
@@ -137,6 +161,29 @@ def apply_batch(
         result.rev,
     )
     return result
+
+
+def check_tares(session: Session, batch: list[Incoming]) -> None:
+    """Refuse the batch if a new weighing names a tare the centre does not hold
+    (stored, or earlier in this batch) or disagrees with that tare."""
+    pushed: dict[str, TareFacts] = {}
+    for item in batch:
+        if item.kind == "tare":
+            pushed.setdefault(item.id, TareFacts.of_values(item.values))
+            continue
+        if session.get(Weighing, item.id) is not None:
+            continue  # a stored weighing is compared with itself instead
+
+        tare_id = item.values["tare_id"]
+        stored = session.get(Tare, tare_id)
+        tare = TareFacts.of(stored) if stored is not None else pushed.get(tare_id)
+        problem: str | None = (
+            f"中心没有它的回皮记录 {tare_id}（回皮记录须先推送）"
+            if tare is None
+            else tare_problem(item.values, tare)
+        )
+        if problem:
+            raise InvalidRecord(f"第 {item.index} 条记录：{problem}", index=item.index)
 
 
 def _apply_tare(
@@ -158,7 +205,7 @@ def _apply_tare(
         journal.record("void", "tare", item.id, {})
         result.stored.append(item.id)
     else:
-        result.conflicts.append(_conflict(item.id, differing, "皮重记录"))
+        result.conflicts.append(_changed(item.id, differing, "皮重记录"))
 
 
 def _apply_weighing(
@@ -182,21 +229,15 @@ def _apply_weighing(
         _touch_tare(session, journal, existing.tare_id)
         result.stored.append(item.id)
     else:
-        result.conflicts.append(_conflict(item.id, differing, "磅单"))
+        result.conflicts.append(_changed(item.id, differing, "磅单"))
 
 
 def _insert_weighing(
     session: Session, journal: Journal, item: Incoming, result: PushResult
 ) -> None:
-    ticket_no = item.values["ticket_no"]
-    holder = session.scalar(select(Weighing.id).where(Weighing.ticket_no == ticket_no))
-    if holder is not None:
-        result.conflicts.append(
-            {
-                "id": item.id,
-                "reason": f"磅单号 {ticket_no} 已被另一条磅单（{holder}）使用",
-            }
-        )
+    conflict = _ticket_no_conflict(session, item) or _tare_conflict(session, item)
+    if conflict is not None:
+        result.conflicts.append(conflict)
         return
 
     session.add(Weighing(**item.values, rev=journal.stamp()))
@@ -204,6 +245,34 @@ def _insert_weighing(
     if not item.values["voided"]:
         _touch_tare(session, journal, item.values["tare_id"])
     result.stored.append(item.id)
+
+
+def _ticket_no_conflict(session: Session, item: Incoming) -> dict[str, str] | None:
+    ticket_no = item.values["ticket_no"]
+    holder = session.scalar(select(Weighing.id).where(Weighing.ticket_no == ticket_no))
+    if holder is None:
+        return None
+    reason = f"磅单号 {ticket_no} 已被另一条磅单（{holder}）使用"
+    return {"id": item.id, "code": TICKET_NO_USED, "reason": reason}
+
+
+def _tare_conflict(session: Session, item: Incoming) -> dict[str, str] | None:
+    # One tare, one ticket: a second weighing on it would count the load twice.
+    tare_id = item.values["tare_id"]
+    if item.values["voided"] or tare_id is None:
+        return None
+    holder = session.scalar(
+        select(Weighing.ticket_no).where(
+            Weighing.tare_id == tare_id, Weighing.voided.is_(False)
+        )
+    )
+    if holder is None:
+        return None
+    reason = (
+        f"回皮记录 {tare_id} 已被磅单 {holder} 使用；一次回皮只能开一张磅单，"
+        f"须先作废那张磅单"
+    )
+    return {"id": item.id, "code": TARE_USED, "reason": reason}
 
 
 def _touch_tare(session: Session, journal: Journal, tare_id: str | None) -> None:
@@ -217,10 +286,10 @@ def _differences(existing: Base, values: dict[str, Any]) -> set[str]:
     return {key for key, value in values.items() if getattr(existing, key) != value}
 
 
-def _conflict(record_id: str, differing: set[str], what: str) -> dict[str, str]:
+def _changed(record_id: str, differing: set[str], what: str) -> dict[str, str]:
     fields = ", ".join(sorted(differing))
     reason = f"与中心已存的{what}不同（{fields}）；已完成的记录不能修改，只能作废后重开"
-    return {"id": record_id, "reason": reason}
+    return {"id": record_id, "code": CHANGED, "reason": reason}
 
 
 def _wire_detail(item: Incoming) -> dict[str, Any]:

@@ -4,6 +4,11 @@ The booth signs the ticket's main fields with its own key, so the signature is
 checked first, against the public key the booth registered. Only then does the
 server's record count: it may not have arrived yet (the booth was offline), it may
 have been voided since, or it may disagree with what the ticket says.
+
+A token that cannot even be read (cut short, garbled by a bad scan) says nothing
+about the ticket either way: it is ``unreadable``, and the person is asked to scan
+again rather than told the ticket is forged. A token that reads but whose
+signature fails is ``forged``.
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ from common.models import Station, Weighing
 from common.signing import TicketClaims, TokenError, read_token, verify_token
 
 from .journal import utc_iso
+from .registry import station_id_problem
 
 log = logging.getLogger(__name__)
+
+UNREADABLE_REASON = "二维码不完整或无法识别，请重新扫描"
 
 
 class Verdict(StrEnum):
@@ -29,6 +37,7 @@ class Verdict(StrEnum):
     VOIDED = "voided"
     MISMATCH = "mismatch"
     FORGED = "forged"
+    UNREADABLE = "unreadable"
 
     @property
     def valid(self) -> bool:
@@ -59,9 +68,12 @@ def check_ticket(session: Session, token: str) -> TicketCheck:
     try:
         claims, _payload, _sig = read_token(token)
     except TokenError as err:
-        return TicketCheck(Verdict.FORGED, f"二维码内容无法识别：{err}", malformed=True)
+        log.debug("unreadable ticket token (%s): %.80s", err, token)
+        return TicketCheck(Verdict.UNREADABLE, UNREADABLE_REASON, malformed=True)
 
-    station = session.get(Station, claims.station)
+    # A station number no bridge can have is not looked up at all.
+    known = station_id_problem(claims.station) is None
+    station = session.get(Station, claims.station) if known else None
     if station is None or not station.public_key:
         why = "未知的磅房" if station is None else "该磅房尚未登记签名密钥"
         return TicketCheck(Verdict.FORGED, f"{why}（{claims.station} 号）", claims)

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from common.plates import normalise_plate
 from common.protocols import Reading
 from common.stability import Stability, StabilityState
 from common.units import tonnes
@@ -344,15 +345,19 @@ class ConsoleWindow(QMainWindow):
 
     @Slot(object)
     def _on_sync_status(self, status: SyncStatus) -> None:
-        if status.online:
-            self.mode_chip.setText("联网")
-            self.mode_chip.setStyleSheet("background:#1b8a3a;padding:4px 10px;"
-                                         "border-radius:4px")
-        else:
-            self.mode_chip.setText("本地")
-            self.mode_chip.setStyleSheet("background:#c98a00;padding:4px 10px;"
-                                         "border-radius:4px")
-        self.sync_label.setText(f"同步：{status.message}（待上传 {status.pending}）")
+        # 联网 green; 本地 amber (no network: weighing goes on, records wait);
+        # 拒绝 red (the server answers but refuses this booth: someone must act).
+        word, colour = (("联网", "#1b8a3a") if status.online else
+                        ("拒绝", "#c0392b") if status.refused else ("本地", "#c98a00"))
+        self.mode_chip.setText(word)
+        self.mode_chip.setStyleSheet(f"background:{colour};padding:4px 10px;"
+                                     "border-radius:4px")
+        text = f"同步：{status.message}（待上传 {status.pending}）"
+        if status.rejected:
+            text = (f"<span style='color:#c0392b;font-weight:bold'>⚠ {status.rejected} "
+                    "条记录被中心拒收，请联系管理员</span>　" + text)
+        self.sync_label.setText(text)
+        self.sync_label.setToolTip(status.message)
         if status.online:
             self._completer.model().setStringList(self.booth.store.plates())  # type: ignore[attr-defined]
             self.refresh_records()
@@ -366,7 +371,7 @@ class ConsoleWindow(QMainWindow):
         except WorkflowError as err:
             self._say(str(err), error=True)
             return
-        vehicle = self.booth.store.vehicle(self.plate_edit.text().strip().upper())
+        vehicle = self.booth.store.vehicle(normalise_plate(self.plate_edit.text()))
         if vehicle is not None:
             if vehicle.default_product:
                 self.product_box.setCurrentText(vehicle.default_product)
@@ -439,6 +444,7 @@ class ConsoleWindow(QMainWindow):
     def refresh_records(self) -> None:
         store, division = self.booth.store, self.booth.cfg.division_kg
         pending = store.pending_ids()
+        refused = {row.record_id for row in store.rejected()}
         rows: list[list[str]] = []
         if self._tare_table:
             for t in store.recent_tares(self.booth.cfg.station_id, 30):
@@ -447,17 +453,23 @@ class ConsoleWindow(QMainWindow):
                 rows.append([t.plate, tonnes(t.tare_kg, division),
                              tonnes(ref, division) if ref is not None else "—",
                              t.product, _local(t.weighed_at), t.operator,
-                             "待上传" if t.id in pending else "已同步"])
+                             _sync_word(t.id, pending, refused)])
         else:
             for w in store.recent_weighings(30):
                 rows.append([w.ticket_no, w.plate, w.product,
                              tonnes(w.gross_kg, division), tonnes(w.tare_kg, division),
                              tonnes(w.net_kg, division), _local(w.gross_at),
-                             "待上传" if w.id in pending else "已同步"])
+                             _sync_word(w.id, pending, refused)])
         self.table.setRowCount(len(rows))
         for i, cells in enumerate(rows):
             for j, text in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(text))
+
+
+def _sync_word(record_id: str, pending: set[str], refused: set[str]) -> str:
+    if record_id in refused:
+        return "被拒收"
+    return "待上传" if record_id in pending else "已同步"
 
 
 def _local(moment: datetime) -> str:

@@ -671,6 +671,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         trucks = _parse_trucks(args.trucks)
     except ValueError as err:
         parser.error(f"--trucks: {err}")
+    for ok, message in (
+        (300 <= args.baud <= 230_400, "--baud 应在 300–230400 之间"),
+        (0 < args.rate <= 100, "--rate 应在 0–100 帧/秒之间（不含 0）"),
+        (args.settle >= 0 and args.pause >= 0, "--settle 和 --pause 不能为负"),
+        (args.division > 0 and args.noise >= 0, "--division 必须为正，--noise 不能为负"),
+        (args.cycles >= 0, "--cycles 不能为负"),
+    ):
+        if not ok:
+            parser.error(message)
 
     try:
         sim = IndicatorSimulator(

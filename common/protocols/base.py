@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar
 
@@ -76,8 +76,11 @@ class Rejected:
     error: str
 
     def as_json(self) -> dict[str, object]:
-        return {"protocol": self.protocol, "raw_hex": self.raw.hex().upper(),
-                "error": self.error}
+        return {
+            "protocol": self.protocol,
+            "raw_hex": self.raw.hex().upper(),
+            "error": self.error,
+        }
 
 
 Result = Reading | Rejected
@@ -107,6 +110,9 @@ class Decoder(ABC):
     def __init__(self, unit: str | None = None) -> None:
         self.unit = unit or self.default_unit
         self.counters = Counters()
+        # Detection runs every decoder over a capture; the ones on trial must not
+        # log a warning per frame they refuse, so detection sets this.
+        self.quiet = False
         self._buf = bytearray()
 
     def feed(self, data: bytes) -> list[Result]:

@@ -87,8 +87,14 @@ class LineDecoder(Decoder):
                 self._drop_overlong(buf)
                 return out
 
-            line = bytes(buf[: end + len(term)])
-            del buf[: end + len(term)]
+            # A frame ends at its line end, so only the tail of an overlong line
+            # can hold one (the same tail _drop_overlong keeps of a line still
+            # waiting for its end).
+            stop = end + len(term)
+            first = max(stop - self.max_line - len(term), 0)
+            self.counters.bytes_skipped += first
+            line = bytes(buf[first:stop])
+            del buf[:stop]
             result = self._decode_line(line)
             if result is not None:
                 out.append(result)
@@ -143,9 +149,11 @@ def reject(decoder: Decoder, raw: bytes, error: str) -> Rejected:
     """A Rejected for ``raw``, logged on the decoder module's own logger.
 
     A checksum failure is a warning (a line problem an engineer should hear
-    about); framing trouble is expected whenever a reader starts mid-stream.
+    about); framing trouble is expected whenever a reader starts mid-stream. A
+    quiet decoder (one on trial during detection) logs nothing.
     """
     level = logging.WARNING if "checksum" in error else logging.DEBUG
     log = logging.getLogger(type(decoder).__module__)
-    log.log(level, "%s: %s (%s)", decoder.label, error, raw.hex(" "))
+    if not decoder.quiet and log.isEnabledFor(level):
+        log.log(level, "%s: %s (%s)", decoder.label, error, raw.hex(" "))
     return Rejected(decoder.label, raw, error)

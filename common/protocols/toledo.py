@@ -51,6 +51,7 @@ grams); such an indicator reads here as grams.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -63,6 +64,11 @@ STX, CR = 0x02, 0x0D
 LONG_LEN = 17  # STX, 3 status, 6 weight, 6 tare, CR
 SHORT_LEN = 11  # STX, 3 status, 6 weight, CR
 MASK7 = bytes(b & 0x7F for b in range(256))
+# STX with bit 7 clear or set (parity). One search for both: finding each byte on
+# its own would scan to the end of the buffer whenever one of them is absent.
+STX_ANY_PARITY = re.compile(rb"[\x02\x82]")
+# A frame, its K and the byte after K: all that deciding on one frame reads.
+WINDOW = LONG_LEN + 2
 BLANK_OR_DIGIT = frozenset(b" 0123456789")
 INCREMENTS = {1: 1, 2: 2, 3: 5}
 # Word C bits 0-2 (IND245); 0 means "kg or lb, per word B bit 4".
@@ -199,17 +205,18 @@ class ToledoContinuousDecoder(Decoder):
         while True:
             if self._after_frame is not None and not self._settle_after_frame(buf):
                 return out
-            masked = buf.translate(MASK7)
-            start = masked.find(STX)
-            if start < 0:
+            found = STX_ANY_PARITY.search(buf)
+            if found is None:
                 self.counters.bytes_skipped += len(buf)
                 buf.clear()
                 return out
-            if start:
-                self.counters.bytes_skipped += start
-                del buf[:start]
-                masked = masked[start:]
+            if found.start():
+                self.counters.bytes_skipped += found.start()
+                del buf[: found.start()]
 
+            # Mask only what one frame can look at: masking the whole buffer on
+            # every frame made a long capture take quadratic time.
+            masked = buf[:WINDOW].translate(MASK7)
             step = self._frame_at_start(buf, masked)
             if step is None:
                 return out
@@ -339,7 +346,8 @@ class ToledoContinuousDecoder(Decoder):
         # the indicator was reconfigured, so learn again.
         self._stx_misses += 1
         if self.checksum is None and self._stx_misses >= RELEARN_AFTER:
-            logger.info("%s: frames stopped carrying a checksum", self.label)
+            if not self.quiet:
+                logger.info("%s: frames stopped carrying a checksum", self.label)
             self._learned, self._stx_misses = None, 0
         return "bad", length
 

@@ -67,8 +67,8 @@ class YaohuaTf0Decoder(Decoder):
                 return out
             frame = bytes(buf[:FRAME_LEN])
             if frame[-1] != ETX or STX in frame[1:]:
-                nxt = buf.find(STX, 1)
-                cut = nxt if 0 < nxt < FRAME_LEN else 1
+                nxt = buf.find(STX, 1, FRAME_LEN)
+                cut = nxt if nxt > 0 else 1
                 out.append(Rejected(self.label, bytes(buf[:cut]), "bad framing"))
                 del buf[:cut]
                 continue

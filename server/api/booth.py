@@ -1,4 +1,5 @@
-"""Routes a booth calls with its credential: key registration, push and pull."""
+"""Routes a booth calls with its credential: key registration, push and pull, and
+where its ticket numbering stands."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from .. import registry, sync
+from .. import registry, sync, ticket_numbers
 from ..errors import BatchTooLarge
 from .deps import BoothToken, DatabaseDep, authenticate
 
@@ -59,9 +60,24 @@ def push(body: PushBody, token: BoothToken, db: DatabaseDep) -> dict[str, Any]:
 def pull(
     token: BoothToken,
     db: DatabaseDep,
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: Annotated[int, Query(ge=0, lt=2**63)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> dict[str, Any]:
     with db.session() as session:
         authenticate(session, token)
         return sync.pull(session, since, limit).as_json()
+
+
+@router.get("/booth/ticket-seq")
+def ticket_seq(
+    token: BoothToken,
+    db: DatabaseDep,
+    day: Annotated[str, Query(description="YYYYMMDD, the site's local day")],
+) -> dict[str, Any]:
+    """The highest ticket number the centre holds for the calling station on
+    ``day``, so that a reinstalled booth goes on from there instead of 0001."""
+    with db.session() as session:
+        station = authenticate(session, token)
+        day = ticket_numbers.check_day(day)
+        last = ticket_numbers.last_seq(session, station.id, day)
+    return {"day": day, "last_seq": last}

@@ -46,3 +46,35 @@ def test_bad_values_say_which_setting_is_wrong(tmp_path: Path, text: str,
     cfg_file.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=needle):
         load_config(cfg_file, environ={})
+
+
+@pytest.mark.parametrize("line, needle", [
+    ('scale_protocol = "nope"\n', "scale_protocol"),
+    ('scale_parity = "X"\n', "scale_parity"),
+    ("scale_bytesize = 9\n", "scale_bytesize"),
+    ("scale_baud = 0\n", "scale_baud"),
+    ('scale_unit = "furlong"\n', "scale_unit"),
+    ("hold_s = -1\n", "hold_s"),
+    ("min_weight_kg = 200000\n", "min_weight_kg"),
+    ("sync_interval_s = 0\n", "sync_interval_s"),
+    ('server_url = "not a url"\n', "server_url"),
+    (f'operator = "{"长" * 41}"\n', "operator"),
+    ("station_id = 100\n", "station_id"),
+])
+def test_values_the_booth_cannot_work_with_are_refused_by_name(
+        tmp_path: Path, line: str, needle: str) -> None:
+    cfg_file = tmp_path / "b.toml"
+    cfg_file.write_text(line, encoding="utf-8")
+    with pytest.raises(ConfigError, match=needle):
+        load_config(cfg_file, environ={})
+
+
+def test_a_file_saved_by_windows_notepad_with_a_bom_loads(tmp_path: Path) -> None:
+    cfg_file = tmp_path / "b.toml"
+    cfg_file.write_bytes("\ufeffoperator = \"王芳\"\n".encode())
+    assert load_config(cfg_file, environ={}).operator == "王芳"
+
+
+def test_a_folder_given_as_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="文件夹"):
+        load_config(tmp_path, environ={})

@@ -65,7 +65,7 @@ class Recorder:
             self.statuses.append((time.monotonic(), status, message))
             self._changed.notify_all()
 
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         with self._changed:
             return self._changed.wait_for(predicate, timeout)
 

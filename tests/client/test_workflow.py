@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -167,3 +166,19 @@ def test_the_stored_trace_replays_through_decoder_and_detector_to_the_same_weigh
     assert decoded == [p.weight_kg for p in trace.points]
     verdicts = replay(trace, tare_flow.detector.config)
     assert verdicts[-1].stable_kg == out.record.tare_kg == 15_280
+
+
+@pytest.mark.parametrize("plate, reason", [
+    ("", "请输入车号"), ("晋A1234567890ABCDEFG", "16"), ("晋A-12345", "不允许")])
+def test_a_plate_the_centre_would_refuse_is_refused_at_the_booth(
+        tare_flow: WeighingFlow, plate: str, reason: str) -> None:
+    settle(tare_flow, 15_000)
+    with pytest.raises(WorkflowError, match=reason):
+        tare_flow.confirm(plate)
+    assert tare_flow.store.pending_count() == 0
+
+
+def test_plates_typed_with_spaces_dots_or_full_width_letters_are_one_vehicle(
+        tare_flow: WeighingFlow) -> None:
+    settle(tare_flow, 15_000)
+    assert tare_flow.confirm("晋ａ·582 31").record.plate == "晋A58231"

@@ -77,7 +77,7 @@ def _build_site(url: str, tmp: Path) -> Iterator[Site]:
     tokens = {
         GROSS: add_station(url, GROSS, "gross"),
         TARE: add_station(url, TARE, "tare"),
-        KEYLESS: add_station(url, KEYLESS, "both", token="keyless-token"),
+        KEYLESS: add_station(url, KEYLESS, "both", token="keyless-booth-token"),
     }
     add_vehicle(
         url,

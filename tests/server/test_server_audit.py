@@ -18,7 +18,7 @@ def db(fresh_db_url: str) -> Iterator[Database]:
     upgrade(fresh_db_url)
     database = Database(fresh_db_url)
     with database.session(write=True) as session:
-        registry.add_station(session, 1, "1号磅", "gross", "token-1")
+        registry.add_station(session, 1, "1号磅", "gross", "token-for-station-1")
         for plate in ("晋A00001", "晋A00002", "晋A00003"):
             registry.add_vehicle(session, plate, ref_tare_kg=15000)
     yield database

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.server.server_site import Site, tare_record, weighing_record, wire
@@ -18,10 +18,11 @@ def _get(site: Site, path: str, status: int = 200) -> str:
 def _weigh(
     site: Site, plate: str, tare_kg: int, gross_kg: int, gross_at: str, **overrides: Any
 ) -> dict[str, Any]:
-    tare = tare_record(plate=plate, tare_kg=tare_kg, **overrides)
-    weighing = weighing_record(
-        tare, gross_kg=gross_kg, gross_at=datetime.fromisoformat(gross_at)
+    at = datetime.fromisoformat(gross_at)
+    tare = tare_record(
+        plate=plate, tare_kg=tare_kg, weighed_at=at - timedelta(minutes=40), **overrides
     )
+    weighing = weighing_record(tare, gross_kg=gross_kg, gross_at=at)
     site.tare.push(wire("tare", tare)).raise_for_status()
     site.gross.push(wire("weighing", weighing)).raise_for_status()
     return weighing

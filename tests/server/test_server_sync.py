@@ -15,6 +15,7 @@ from sqlalchemy import select
 from common.models import AuditEntry, Counter, Tare, Weighing
 from server.journal import verify_chain
 from tests.server.server_site import (
+    GROSS,
     TARE,
     Booth,
     Site,
@@ -231,7 +232,7 @@ def test_any_other_change_to_a_stored_weighing_is_a_conflict_not_applied(
 
     assert body["stored"] == [] and body["unchanged"] == []
     [conflict] = body["conflicts"]
-    assert conflict["id"] == weighing["id"]
+    assert (conflict["id"], conflict["code"]) == (weighing["id"], "changed")
     assert "gross_kg" in conflict["reason"] and "net_kg" in conflict["reason"]
     with site.session() as session:
         assert session.get_one(Weighing, weighing["id"]).gross_kg == 49320
@@ -248,11 +249,15 @@ def test_a_voided_weighing_cannot_be_restored(site: Site) -> None:
 
 def test_a_ticket_number_used_by_another_weighing_is_a_conflict(site: Site) -> None:
     _tare, weighing = _pushed_pair(site)
-    copy = weighing_record(tare_record(), ticket_no=weighing["ticket_no"])
+    other_tare = tare_record()
+    site.tare.push(wire("tare", other_tare)).raise_for_status()
+    copy = weighing_record(other_tare, ticket_no=weighing["ticket_no"])
 
     body = site.gross.push(wire("weighing", copy)).json()
 
-    assert [c["id"] for c in body["conflicts"]] == [copy["id"]]
+    assert [(c["id"], c["code"]) for c in body["conflicts"]] == [
+        (copy["id"], "ticket_no_used")
+    ]
     assert weighing["ticket_no"] in body["conflicts"][0]["reason"]
     assert site.count(Weighing, id=copy["id"]) == 0
 
@@ -317,12 +322,17 @@ def test_voiding_the_weighing_reopens_its_tare(site: Site) -> None:
     assert ("tare", tare["id"]) in kinds
 
 
-def test_a_tare_that_arrives_after_its_weighing_is_already_closed(site: Site) -> None:
+def test_a_tare_consumed_in_the_batch_that_brings_it_is_pulled_as_closed(
+    site: Site,
+) -> None:
+    # A booth that weighs both tare and gross pushes the two together.
     since = _rev(site)
-    tare = tare_record(plate="晋B00004")
-    site.gross.push(wire("weighing", weighing_record(tare)))
-    site.tare.push(wire("tare", tare))
+    tare = tare_record(plate="晋B00004", station_id=GROSS)
+    weighing = weighing_record(tare)
 
+    body = site.gross.push(wire("tare", tare), wire("weighing", weighing)).json()
+
+    assert body["stored"] == [tare["id"], weighing["id"]]
     kinds = [(c["kind"], c["data"]["id"]) for c in _changes(site, since)]
     assert kinds == [("tare_closed", tare["id"])]
 
@@ -398,9 +408,11 @@ def test_every_applied_change_is_in_an_audit_chain_that_verifies(site: Site) -> 
 
 
 def test_pushes_from_two_booths_at_once_get_distinct_change_stamps(site: Site) -> None:
+    consumed = [tare_record(plate=f"晋F{n:05d}") for n in range(40)]
+    site.tare.push(*(wire("tare", t) for t in consumed)).raise_for_status()
     since = _rev(site)
     tares = [tare_record(plate=f"晋E{n:05d}") for n in range(40)]
-    weighings = [weighing_record(tare_record(plate=f"晋F{n:05d}")) for n in range(40)]
+    weighings = [weighing_record(tare) for tare in consumed]
 
     statuses: list[int] = []
 
@@ -420,8 +432,9 @@ def test_pushes_from_two_booths_at_once_get_distinct_change_stamps(site: Site) -
         revs = list(session.scalars(select(Weighing.rev).where(Weighing.rev > since)))
         revs += session.scalars(select(Tare.rev).where(Tare.rev > since))
         assert verify_chain(session) > 0
+    # 40 new tares, 40 weighings, and the 40 tares those closed.
     assert statuses == [200] * 80
-    assert len(revs) == len(set(revs)) == 80
+    assert len(revs) == len(set(revs)) == 120
 
 
 def test_records_survive_a_killed_server_and_a_repeat_push_after_restart(

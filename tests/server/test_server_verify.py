@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -40,9 +40,14 @@ def _verdict_of(html: str) -> str:
     return html[start : html.index('"', start)]
 
 
-def _stored_weighing(site: Site, **overrides: Any) -> dict[str, Any]:
-    tare = tare_record(plate="晋A12345", customer="大阳电厂", product="洗精煤")
-    weighing = weighing_record(tare, **overrides)
+def _stored_weighing(
+    site: Site, gross_at: datetime | None = None, **overrides: Any
+) -> dict[str, Any]:
+    tare_at = gross_at - timedelta(minutes=40) if gross_at else None
+    tare = tare_record(
+        plate="晋A12345", customer="大阳电厂", product="洗精煤", weighed_at=tare_at
+    )
+    weighing = weighing_record(tare, gross_at=gross_at, **overrides)
     site.tare.push(wire("tare", tare)).raise_for_status()
     site.gross.push(wire("weighing", weighing)).raise_for_status()
     return weighing
@@ -169,17 +174,20 @@ def test_a_raised_weight_in_the_payload_makes_the_ticket_forged(site: Site) -> N
     assert _verdict_of(_page(site, tampered)) == "forged"
 
 
-def test_a_flipped_payload_character_makes_the_ticket_forged(site: Site) -> None:
+def test_a_flipped_payload_character_is_never_taken_for_genuine(site: Site) -> None:
     token = site.gross.sign(_stored_weighing(site))
     payload, signature = token.split(".")
     tampered = f"{_flip(payload, len(payload) // 2)}.{signature}"
 
     response = _check(site, tampered)
 
-    # Either the payload no longer parses (400) or its signature fails (forged).
-    verdict = response.json().get("verdict") or response.json()["error"]["verdict"]
-    assert verdict == "forged"
-    assert _verdict_of(_page(site, tampered)) == "forged"
+    # Either the payload no longer parses (400, unreadable) or its signature
+    # fails (forged); the page says the same as the API.
+    body = response.json()
+    verdict = body.get("verdict") or body["error"]["verdict"]
+    assert verdict in ("forged", "unreadable")
+    assert response.status_code == (400 if verdict == "unreadable" else 200)
+    assert _verdict_of(_page(site, tampered)) == verdict
 
 
 RANDOM_STRINGS = [
@@ -188,10 +196,18 @@ RANDOM_STRINGS = [
     "abc.def",
     "a.b.c",
 ]
+UNREADABLE_WORDS = "二维码不完整或无法识别，请重新扫描"
+
+
+def _assert_unreadable_page(html: str) -> None:
+    assert _verdict_of(html) == "unreadable"
+    assert UNREADABLE_WORDS in html
+    assert "假磅单" not in html and "伪造" not in html and VALID_WORD not in html
+    assert 'class="verdict unreadable"' in html and "verdict invalid" not in html
 
 
 @pytest.mark.parametrize("token", RANDOM_STRINGS)
-def test_a_random_string_is_a_400_for_the_api_and_a_forged_page_for_people(
+def test_a_random_string_is_a_400_for_the_api_and_an_unreadable_page_for_people(
     site: Site, token: str
 ) -> None:
     response = _check(site, token)
@@ -199,9 +215,31 @@ def test_a_random_string_is_a_400_for_the_api_and_a_forged_page_for_people(
 
     assert response.status_code == 400
     error = response.json()["error"]
-    assert (error["code"], error["verdict"]) == (108, "forged")
-    assert error["message"]
-    assert _verdict_of(html) == "forged" and "假磅单" in html
+    assert (error["code"], error["verdict"]) == (108, "unreadable")
+    assert error["message"] == UNREADABLE_WORDS
+    _assert_unreadable_page(html)
+
+
+def test_a_token_cut_short_by_the_scan_asks_for_a_rescan_not_forged(
+    site: Site,
+) -> None:
+    token = site.gross.sign(_stored_weighing(site))
+
+    for cut in (token[:-10], token[: len(token) // 2], token.split(".")[0]):
+        response = _check(site, cut)
+        assert (response.status_code, response.json()["error"]["verdict"]) == (
+            400,
+            "unreadable",
+        )
+        _assert_unreadable_page(_page(site, cut))
+
+
+def test_a_ticket_naming_a_station_no_bridge_can_have_is_forged(site: Site) -> None:
+    weighing = weighing_record(tare_record(), gross_station=2**70)
+
+    body = _check(site, site.gross.sign(weighing)).json()
+
+    assert body["verdict"] == "forged" and "未知的磅房" in body["reason"]
 
 
 def test_a_ticket_signed_with_an_unregistered_key_is_forged(site: Site) -> None:

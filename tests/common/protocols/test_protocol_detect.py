@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 
+from common.protocols import make_decoder
 from common.protocols.ascii_lines import encode_st_gs
 from common.protocols.detect import (
     PortReader,
@@ -93,8 +95,8 @@ def capture(label: str, *, start: int = 0) -> bytes:
 def test_detect_picks_the_protocol_of_a_clean_capture(label: str) -> None:
     found = detect_protocol(capture(label))
     assert found is not None
-    assert found[0] in STREAMS[label][2]
-    assert [r.weight for r in found[1] if r.weight is not None][-1] == (
+    assert found.label in STREAMS[label][2]
+    assert [r.weight for r in found.readings if r.weight is not None][-1] == (
         STREAMS[label][1][-1]
     )
 
@@ -102,7 +104,7 @@ def test_detect_picks_the_protocol_of_a_clean_capture(label: str) -> None:
 @pytest.mark.parametrize("label", list(STREAMS))
 def test_detect_works_on_a_capture_that_starts_mid_frame(label: str) -> None:
     found = detect_protocol(capture(label, start=5))
-    assert found is not None and found[0] in STREAMS[label][2]
+    assert found is not None and found.label in STREAMS[label][2]
 
 
 def test_detect_gives_up_on_noise_and_on_too_few_frames() -> None:
@@ -113,7 +115,7 @@ def test_detect_gives_up_on_noise_and_on_too_few_frames() -> None:
 
 def test_detect_passes_the_configured_unit_to_formats_without_one() -> None:
     found = detect_protocol(capture("yaohua_tf0"), unit="t")
-    assert found is not None and {r.unit for r in found[1]} == {"t"}
+    assert found is not None and {r.unit for r in found.readings} == {"t"}
 
 
 def test_rank_lists_every_detectable_protocol_best_first() -> None:
@@ -199,3 +201,130 @@ def test_scan_opens_a_real_loop_port_through_pyserial() -> None:
 
     result = scan_port("loop://", open_loop, settings=serial_settings_to_try((9600,)))
     assert result is not None and result.label == "ascii_st_gs"
+
+
+# The shared vectors for 3.000 kg in A26 format 2 and in format 1. Each is, byte
+# for byte, also a well-formed frame of the other format (0.3000 kg).
+EQ_FORWARD_3KG = bytes.fromhex("3D303030332E303030")
+EQ_REVERSED_3KG = bytes.fromhex("3D3030302E33303030")
+
+
+@pytest.mark.parametrize(
+    ("frame", "label", "other"),
+    [
+        (EQ_FORWARD_3KG, "yaohua_eq_forward", "yaohua_eq_reversed_signed"),
+        (EQ_REVERSED_3KG, "yaohua_eq_reversed_signed", "yaohua_eq_forward"),
+    ],
+)
+def test_eq_vector_sent_three_times_is_reported_ambiguous_in_both_directions(
+    frame: bytes, label: str, other: str
+) -> None:
+    found = detect_protocol(frame * 3)
+
+    assert found is not None
+    assert found.ambiguous_with == [other]
+    # The pick is a guess (fewer decimals: 3.000 rather than 0.3000); it is
+    # flagged, not trusted.
+    assert found.label == label
+    assert {r.weight for r in found.readings} == {Decimal("3.000")}
+    assert {r.weight for r in found.rivals[0].readings} == {Decimal("0.3000")}
+
+
+@pytest.mark.parametrize("label", ["yaohua_eq_forward", "yaohua_eq_reversed_signed"])
+def test_truck_capture_in_an_eq_format_names_the_backwards_reading(label: str) -> None:
+    found = detect_protocol(capture(label))
+
+    assert found is not None and found.label == label
+    assert found.ambiguous_with
+    assert all(
+        not rival.agrees_with(found.chosen) and rival.weighed >= 3
+        for rival in found.rivals
+    )
+
+
+@pytest.mark.parametrize("label", ["yaohua_tf0", "yaohua_d2plus_reversed"])
+def test_protocols_that_read_the_same_weights_are_not_ambiguous(label: str) -> None:
+    # Yaohua tF=0 is Keli D2008F tf=0; a new-D2+ stream is A26 format 1 shifted.
+    found = detect_protocol(capture(label))
+    assert found is not None and found.ambiguous_with == []
+
+
+def test_a26_format_1_stream_agrees_with_new_d2plus_and_is_not_ambiguous() -> None:
+    weights = [Decimal("31.580"), Decimal("-1.00"), Decimal("0.000")]
+    stream = b"".join(encode_eq_reversed_signed(w, 3) for w in weights * 2)
+    ranked = {c.label: c for c in rank_protocols(stream)}
+    assert ranked["yaohua_d2plus_reversed"].agrees_with(
+        ranked["yaohua_eq_reversed_signed"]
+    )
+
+
+def test_a_single_clean_frame_is_detected_when_short_captures_are_allowed() -> None:
+    frame = b"\x02+001560019\x03"
+    assert detect_protocol(frame) is None
+
+    found = detect_protocol(frame, allow_short=True)
+    assert found is not None
+    assert found.label in {"yaohua_tf0", "keli_d2008f_tf0"}
+    assert [r.weight for r in found.readings] == [Decimal(1560)]
+    assert found.ambiguous_with == []
+
+
+@pytest.mark.parametrize(
+    "label", [lb for lb in STREAMS if lb not in {"yaohua_cmd", "mt_sics"}]
+)
+def test_a_short_capture_of_two_frames_starting_mid_frame_is_detected(
+    label: str,
+) -> None:
+    encode, weights, expected = STREAMS[label]
+    frames = b"".join(encode(w) for w in weights[-2:])
+    found = detect_protocol(frames[3:], allow_short=True)
+    assert found is not None and found.label in expected
+
+
+def test_a_short_capture_is_refused_when_noise_is_more_than_a_cut_frame() -> None:
+    frame = encode_tf0(1560)
+    noise = bytes(random.Random(3).randrange(0x80, 0x100) for _ in range(20))
+    assert detect_protocol(noise + frame, allow_short=True) is None
+    assert detect_protocol(frame + noise, allow_short=True) is None
+
+
+def test_short_random_captures_are_never_detected() -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        junk = rng.randbytes(rng.randrange(1, 60))
+        assert detect_protocol(junk, allow_short=True) is None, junk.hex()
+
+
+def test_a_short_capture_with_a_refused_frame_is_not_detected() -> None:
+    bad = bytes.fromhex("022B30303135363030313803")  # checksum wrong
+    assert detect_protocol(bad + encode_tf0(1560), allow_short=True) is None
+
+
+def test_detection_logs_no_warning_for_frames_the_other_decoders_refuse(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Two command-mode frames with a bad checksum in a tF=0 capture.
+    data = (
+        capture("yaohua_tf0") * 2 + b"\x02AB00\x03\x02AB01\x03" + capture("yaohua_tf0")
+    )
+    with caplog.at_level(logging.WARNING, logger="common.protocols"):
+        make_decoder("yaohua_cmd").feed(data)
+    assert caplog.text.count("checksum mismatch") == 2
+    caplog.clear()
+
+    with caplog.at_level(logging.DEBUG, logger="common.protocols"):
+        found = detect_protocol(data)
+    assert found is not None and found.label == "yaohua_tf0"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
+
+
+def test_scan_reports_which_other_protocols_read_the_capture() -> None:
+    data = capture("yaohua_eq_forward") * 2
+    result = scan_port(
+        "COM3",
+        lambda *a: CapturedPort(data),
+        settings=serial_settings_to_try((9600,)),
+        capture_bytes=len(data),
+    )
+    assert result is not None and result.label == "yaohua_eq_forward"
+    assert "yaohua_eq_reversed_signed" in result.ambiguous_with
