@@ -95,7 +95,9 @@ class WeighingFlow:
                    curtain_clear: bool | None = None) -> Stability:
         """Every decoded frame comes here, unthrottled."""
         with self._lock:
-            st = self.detector.update(t, reading.weight_kg, stable_flag=reading.stable,
+            # A tare line from the indicator is not the load on the platform.
+            kg = None if reading.tare else reading.weight_kg
+            st = self.detector.update(t, kg, stable_flag=reading.stable,
                                       overload=reading.overload,
                                       curtain_clear=curtain_clear)
             self._record(t, reading, st, curtain_clear)

@@ -36,11 +36,9 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 from common.protocols import TRAFFIC
-from common.protocols.sics import encode_sics
-from common.protocols.toledo import encode_toledo
+from common.protocols.encoders import ENCODERS as PROTOCOL_ENCODERS
+from common.protocols.encoders import POLL_REQUESTS
 from common.protocols.yaohua import encode_tf0
-from common.protocols.yaohua_cmd import build_request, encode_response
-from common.protocols.yaohua_text import encode_a12e
 
 logger = logging.getLogger(__name__)
 
@@ -63,37 +61,10 @@ def yaohua_tf0_encoder(weight_kg: int, stable: bool) -> bytes:
     return encode_tf0(weight_kg, 0)
 
 
-def _yaohua_a12e(weight_kg: int, stable: bool) -> bytes:
-    return encode_a12e(weight_kg)
-
-
-def _toledo(weight_kg: int, stable: bool) -> bytes:
-    return encode_toledo(weight_kg, motion=not stable)
-
-
-def _mt_sics(weight_kg: int, stable: bool) -> bytes:
-    return encode_sics(weight_kg, 0, stable=stable)
-
-
-def _yaohua_cmd(weight_kg: int, stable: bool) -> bytes:
-    return encode_response(weight_kg)
-
-
-# FIXME(protocols): take encoders from common.protocols once it keeps a table of
-# them beside DECODERS; until then these are the ones the simulator can speak.
-ENCODERS: dict[str, Encoder] = {
-    "yaohua_tf0": yaohua_tf0_encoder,
-    "keli_d2008f_tf0": yaohua_tf0_encoder,
-    "yaohua_a12e_wg": _yaohua_a12e,
-    "toledo_continuous": _toledo,
-    "mt_sics": _mt_sics,
-    "yaohua_cmd": _yaohua_cmd,
-}
-# Request/response protocols: the request the indicator answers (read gross,
-# address 1). The others stream.
-REQUESTS: dict[str, bytes] = {
-    "yaohua_cmd": build_request(1, "B"),
-}
+# Every protocol the decoders know can be simulated; request/response ones
+# (yaohua_cmd, mt_sics, sma_scp) answer the request in POLL_REQUESTS.
+ENCODERS: dict[str, Encoder] = dict(PROTOCOL_ENCODERS)
+REQUESTS: dict[str, bytes] = dict(POLL_REQUESTS)
 
 
 # -- the weight -------------------------------------------------------------------

@@ -44,6 +44,9 @@ class Reading:
     underload: bool = False
     net: bool = False
     raw: bytes = b""
+    # A tare reading (an A12 'wt' line, a reply to a read-tare command): never
+    # to be taken for the load on the platform.
+    tare: bool = False
 
     @property
     def weight_kg(self) -> int | None:

@@ -17,8 +17,7 @@ standard reply is twenty bytes::
 
 ``LF ? CR`` answers an unknown command. Over and under capacity carry the unit
 but no usable weight; the error states carry no weight either. A tare reply
-(``n`` = T) is the tare, reported as the weight (FIXME(protocols): Reading has no
-tare flag).
+(``n`` = T) is the tare, reported as the weight (marked tare).
 
 What the layout can and cannot catch: no checksum; the fixed length, the
 documented letters in each status place and a numeric field keep noise and cut
@@ -98,5 +97,6 @@ class SmaScpDecoder(LineDecoder):
         if weight is None or unit is None:
             return self.reject(raw, "bad weight or unit field")
         return Reading(
-            self.label, weight, unit, stable=motion != b"M", net=net, raw=raw
+            self.label, weight, unit, stable=motion != b"M", net=net, raw=raw,
+            tare=mode == b"T",
         )

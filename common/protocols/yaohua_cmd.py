@@ -16,7 +16,7 @@ address 1, command B, as ``02 41 42 30 33 03``.
 The decoder reads both directions: a request (or a handshake answer, which looks
 the same) is a Reading with no weight and no unit, so a capture of a polled line
 decodes cleanly. A reply to C is the tare, reported as the weight with net False
-(FIXME(protocols): Reading has no tare flag). Keli XK3118K9 uses this framing with
+(marked tare). Keli XK3118K9 uses this framing with
 the weight "6 digits and one radix point"; data holding a point is read that way
 (not verified on hardware).
 
@@ -128,8 +128,9 @@ class YaohuaCmdDecoder(Decoder):
         weight = self._weight(data)
         if weight is None:
             return reject(self, frame, "bad weight data")
-        net = command == ord("D")
-        return Reading(self.label, weight, self.unit, stable=None, net=net, raw=frame)
+        net, tare = command == ord("D"), command == ord("C")
+        return Reading(self.label, weight, self.unit, stable=None, net=net, raw=frame,
+                       tare=tare)
 
     @staticmethod
     def _weight(data: bytes) -> Decimal | None:

@@ -20,7 +20,7 @@ XK3190A12; LIDEN LUW2001 manual App. 1 §2, "Continuous output A format")::
     w  w|n|t  [-]weight-with-point  unit  [CR] LF
 
 ``ww`` is the gross weight, ``wn`` net, ``wt`` the tare (reported as the weight,
-net False: FIXME(protocols): Reading has no tare flag). No checksum and no motion
+net False, tare True). No checksum and no motion
 flag, so the only protection is the strict layout: a line that starts like a frame
 but does not parse is rejected, never read as a weight.
 """
@@ -121,5 +121,6 @@ class YaohuaA12WwDecoder(LineDecoder):
         unit = unit_name(m.group(3))
         if weight is None or unit is None:
             return self.reject(raw, "bad weight field")
-        net = m.group(1) == b"n"
-        return Reading(self.label, weight, unit, stable=None, net=net, raw=raw)
+        net, tare = m.group(1) == b"n", m.group(1) == b"t"
+        return Reading(self.label, weight, unit, stable=None, net=net, raw=raw,
+                       tare=tare)
