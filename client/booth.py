@@ -25,6 +25,7 @@ class Booth:
         self.signer = TicketSigner.load_or_create(data / "ticket-signing-key.pem")
         self.flow = WeighingFlow(cfg, self.store, self.signer)
         self.tickets_dir = data / "tickets"
+        self.recovered_tickets = self.flow.render_missing_tickets(self.tickets_dir)
         self.sync = SyncWorker(
             SyncClient(cfg.server_url, cfg.token, self.store, cfg.station_id),
             self.signer.public_key_hex, cfg.sync_interval_s)

@@ -163,6 +163,8 @@ class WeighingFlow:
                 tickets_dir: Path | None = None) -> Outcome:
         """Save the stable weight for ``plate``. Raises WorkflowError to refuse."""
         with self._lock:
+            if self.phase is Phase.SAVED:
+                raise WorkflowError("本车已保存，请车辆下磅后再称下一车")
             if self.phase is not Phase.READY or self.last.stable_kg is None:
                 raise WorkflowError(f"现在不能保存：{self.last.message}")
             kg = self.last.stable_kg
@@ -217,6 +219,27 @@ class WeighingFlow:
         msg = (f"过重完成：{plate} 毛重 {tonnes(gross, self.cfg.division_kg)} "
                f"净重 {tonnes(w.net_kg, self.cfg.division_kg)}，磅单 {w.ticket_no}")
         return Outcome("weighing", w, ticket, verify_url, msg)
+
+    def render_missing_tickets(self, tickets_dir: Path) -> list[Path]:
+        """Tickets for this booth's weighings that have no PDF yet.
+
+        The record is committed before its PDF is drawn, so a booth killed in
+        between has the weighing but no ticket for the driver. At start-up the
+        booth draws those again (the signature is deterministic, so the QR code
+        is the same as it would have been).
+        """
+        made = []
+        for w in self.store.recent_weighings(200):
+            if w.gross_station != self.cfg.station_id or w.voided:
+                continue
+            if (tickets_dir / f"{w.ticket_no}.pdf").exists():
+                continue
+            token = self.signer.sign(claims_for(w))
+            url = f"{self.cfg.server_url.rstrip('/')}/v/{token}"
+            made.append(self._render(w, url, tickets_dir))
+            log.warning("ticket %s had no PDF (booth stopped mid-save): drawn again",
+                        w.ticket_no)
+        return made
 
     def _render(self, w: Weighing, verify_url: str, tickets_dir: Path | None) -> Path:
         from .ticket import TicketData, render_ticket_pdf

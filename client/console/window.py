@@ -98,6 +98,9 @@ class ConsoleWindow(QMainWindow):
         self._build()
         self._bind_keys()
         self.refresh_records()
+        if booth.recovered_tickets:
+            names = "、".join(p.stem for p in booth.recovered_tickets)
+            self._say(f"上次退出时未生成的磅单已补出：{names}", error=True)
 
         self._tick = QTimer(self)
         self._tick.timeout.connect(self._on_tick)
@@ -379,6 +382,7 @@ class ConsoleWindow(QMainWindow):
                 self.customer_box.setCurrentText(vehicle.default_customer)
         self.plan_label.setText(plan.message)
         self.plan_label.setStyleSheet("color:#1f3a5f")
+        self.result_label.setText("")
 
     @Slot()
     def save(self) -> None:

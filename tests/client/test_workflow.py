@@ -182,3 +182,33 @@ def test_plates_typed_with_spaces_dots_or_full_width_letters_are_one_vehicle(
         tare_flow: WeighingFlow) -> None:
     settle(tare_flow, 15_000)
     assert tare_flow.confirm("晋ａ·582 31").record.plate == "晋A58231"
+
+
+def test_a_ticket_lost_to_a_crash_after_saving_is_drawn_again_with_the_same_qr(
+        tmp_path: Path) -> None:
+    from tests.support.qr import decode_qr, pdf_to_images
+
+    flow = make_flow(tmp_path, 3, "both")
+    t = settle(flow, 15_000)
+    flow.confirm("晋K58231")
+    t = drive_off(flow, t)
+    settle(flow, 49_000, t0=t)
+    tickets = tmp_path / "tickets"
+    out = flow.confirm("晋K58231", tickets_dir=tickets)
+    assert out.ticket_path is not None
+    out.ticket_path.unlink()  # as if the booth died between commit and PDF
+
+    redrawn = flow.render_missing_tickets(tickets)
+
+    assert redrawn == [out.ticket_path]
+    [page] = pdf_to_images(out.ticket_path)
+    assert decode_qr(page) == out.verify_url
+    assert flow.render_missing_tickets(tickets) == []
+
+
+def test_pressing_save_again_after_a_save_says_to_drive_off(
+        tare_flow: WeighingFlow) -> None:
+    settle(tare_flow, 15_000)
+    tare_flow.confirm("晋K58231")
+    with pytest.raises(WorkflowError, match="请车辆下磅"):
+        tare_flow.confirm("晋K58231")
