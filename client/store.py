@@ -148,6 +148,12 @@ class LocalStore:
         with self._sessions() as s:
             return s.scalars(select(Vehicle).where(Vehicle.plate == plate)).first()
 
+    def ref_tares(self, plates: set[str]) -> dict[str, int | None]:
+        """Reference tares (参考皮重) of ``plates``, in one query."""
+        with self._sessions() as s:
+            q = select(Vehicle.plate, Vehicle.ref_tare_kg).where(Vehicle.plate.in_(plates))
+            return {plate: ref for plate, ref in s.execute(q)}
+
     def plates(self) -> list[str]:
         with self._sessions() as s:
             return list(s.scalars(select(Vehicle.plate).where(Vehicle.active)

@@ -57,6 +57,7 @@ class SyncStatus:
     last_ok: float | None  # time.time() of the last successful round
     rejected: int = 0  # records the server refused: an alarm for the operator
     refused: bool = False  # the server is up but refuses this booth
+    changed: bool = False  # this round pushed or pulled something (lists are stale)
 
 
 def _error_text(resp: httpx.Response) -> tuple[str, int | None]:
@@ -206,10 +207,11 @@ class SyncWorker:
                 self.client.continue_ticket_numbers(
                     datetime.now(SITE_TZ).strftime("%Y%m%d"))
                 self._key_registered = True
-            self.client.push()
-            self.client.pull()
+            moved = self.client.push() + self.client.pull()
+            rejected = len(store.rejected())
             self.status = SyncStatus(True, store.pending_count(), "联网：数据已同步",
-                                     time.time(), len(store.rejected()))
+                                     time.time(), rejected,
+                                     changed=moved > 0 or rejected != self.status.rejected)
         except SyncError as err:
             if self.status.online:
                 log.warning("sync failed, working locally: %s", err)

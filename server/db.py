@@ -5,8 +5,8 @@ psycopg 3 in production. A PostgreSQL URL may carry its own ``search_path``
 (``?options=-csearch_path%3Dsome_schema``); the schema is created on upgrade, which
 lets every test run in a schema of its own.
 
-Times are stored as UTC. SQLite keeps them as text without an offset, so a loaded
-record gets its naive times marked as UTC again (see ``_restore_utc``).
+Times are stored as UTC; the column type (``common.models.UTCDateTime``) gives
+them back timezone-aware on both databases.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import (
     DBAPIError,
@@ -31,9 +30,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
 
-from common.models import Base
 
 from .errors import StorageConflict, StorageError, StorageUnavailable
 
@@ -179,28 +176,3 @@ def _create_search_path_schema(engine: Engine) -> None:
     quoted = engine.dialect.identifier_preparer.quote_identifier(schema)
     with engine.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
-
-
-_datetime_columns: dict[type[Any], tuple[str, ...]] = {}
-
-
-def _utc_columns(cls: type[Any]) -> tuple[str, ...]:
-    if cls not in _datetime_columns:
-        _datetime_columns[cls] = tuple(
-            col.key for col in inspect(cls).columns if isinstance(col.type, DateTime)
-        )
-    return _datetime_columns[cls]
-
-
-@event.listens_for(Base, "load", propagate=True)
-def _restore_utc(target: Any, _context: Any) -> None:
-    # SQLite hands times back without their offset; they were stored as UTC.
-    for key in _utc_columns(type(target)):
-        value = target.__dict__.get(key)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            set_committed_value(target, key, value.replace(tzinfo=UTC))
-
-
-@event.listens_for(Base, "refresh", propagate=True)
-def _restore_utc_on_refresh(target: Any, context: Any, _attrs: Any) -> None:
-    _restore_utc(target, context)

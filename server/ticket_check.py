@@ -14,7 +14,7 @@ signature fails is ``forged``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -130,18 +130,7 @@ def _differences(claims: TicketClaims, record: Weighing) -> list[str]:
 
 
 def _claims_json(claims: TicketClaims | None) -> dict[str, Any] | None:
-    if claims is None:
-        return None
-    return {
-        "weighing_id": claims.weighing_id,
-        "ticket_no": claims.ticket_no,
-        "plate": claims.plate,
-        "tare_kg": claims.tare_kg,
-        "gross_kg": claims.gross_kg,
-        "net_kg": claims.net_kg,
-        "station": claims.station,
-        "gross_at": claims.gross_at,
-    }
+    return None if claims is None else asdict(claims)
 
 
 def _weighing_json(record: Weighing | None) -> dict[str, Any] | None:

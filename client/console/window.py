@@ -361,7 +361,9 @@ class ConsoleWindow(QMainWindow):
                     "条记录被中心拒收，请联系管理员</span>　" + text)
         self.sync_label.setText(text)
         self.sync_label.setToolTip(status.message)
-        if status.online:
+        # Only a round that moved records makes the lists stale: no database work
+        # on the GUI thread for the idle rounds every second or two.
+        if status.changed:
             self._completer.model().setStringList(self.booth.store.plates())  # type: ignore[attr-defined]
             self.refresh_records()
 
@@ -451,9 +453,10 @@ class ConsoleWindow(QMainWindow):
         refused = {row.record_id for row in store.rejected()}
         rows: list[list[str]] = []
         if self._tare_table:
-            for t in store.recent_tares(self.booth.cfg.station_id, 30):
-                vehicle = store.vehicle(t.plate)
-                ref = vehicle.ref_tare_kg if vehicle else None
+            tares = store.recent_tares(self.booth.cfg.station_id, 30)
+            refs = store.ref_tares({t.plate for t in tares})
+            for t in tares:
+                ref = refs.get(t.plate)
                 rows.append([t.plate, tonnes(t.tare_kg, division),
                              tonnes(ref, division) if ref is not None else "—",
                              t.product, _local(t.weighed_at), t.operator,
